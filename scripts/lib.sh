@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings and helpers for the KML build scripts.  Sourced, not run.
+
+KML_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KERNEL_VERSION=6.12.117
+KERNEL_DEB_VERSION=6.12.117-1~deb12u1
+KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
+
+BUILD=${BUILD:-$KML_TOP/build}
+PRISTINE=$BUILD/pristine/linux-source-6.12	# unpacked tarball, never modified
+SRC=$BUILD/src				# pristine + overlay + series
+OBJ=$BUILD/obj${KCONFIG:+-$KCONFIG}	# out-of-tree kernel objects (O=)
+OVERLAY_DIRS="arch/x86/kml kernel/kml"
+OVERLAY_FILES="Kconfig.kml"
+
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/kml-ccache}
+export CCACHE_BASEDIR=$KML_TOP
+export CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+
+say() { printf '[kml] %s\n' "$*" >&2; }
+die() { printf '[kml] ERROR: %s\n' "$*" >&2; exit 1; }
+step() { printf '\n[kml] === %s\n' "$*" >&2; }
+
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			die "'$c' is missing: run 'make deps' (installs everything with apt-get)"
+	done
+}

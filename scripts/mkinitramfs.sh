@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the guest test programs and the initramfs.  Prints the path of the
+# initramfs on the last line of stdout.
+#
+# Layout of the image:
+#   /init, /tests/*.sh        runner scripts (tests/guest/)
+#   /bin/busybox + applets    busybox-static
+#   /bin/kt-*                 test programs, static and dynamic
+#   /trusted/                 the same programs and busybox, root-owned 0755
+#   /lib/x86_64-linux-gnu, /lib64   the glibc runtime of this machine
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_cmd gcc cpio gzip ldd
+BB=/bin/busybox
+[ -x "$BB" ] && file_is_static=$(ldd "$BB" 2>&1 | grep -c 'not a dynamic' || true)
+[ "${file_is_static:-0}" = 1 ] || die "/bin/busybox is not busybox-static: run 'make deps'"
+
+G=$KML_TOP/tests/guest
+OUT=$BUILD/guest
+ROOT=$BUILD/initramfs-root
+IMG=$BUILD/initramfs.cpio.gz
+mkdir -p "$OUT"
+
+CFLAGS="-O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -I$G"
+build() {	# output source flags...
+	local out=$1 src=$2
+	shift 2
+	if [ ! -e "$OUT/$out" ] || [ "$G/$src" -nt "$OUT/$out" ] || [ "$G/kt.h" -nt "$OUT/$out" ]; then
+		# shellcheck disable=SC2086
+		gcc $CFLAGS -o "$OUT/$out" "$G/$src" "$@" ||
+			die "compiling tests/guest/$src failed"
+		say "built $out"
+	fi
+}
+for t in cpl signals forkexec pipe fpu memory demo; do
+	build "kt-$t" "$t.c" -static
+done
+build kt-hello-static hello.c -static
+build kt-hello-dynamic hello.c -DKT_DYNAMIC
+build kt-threads threads.c -pthread
+
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,tests,trusted,lib64}
+cp "$BB" "$ROOT/bin/busybox"
+"$BB" --list-full | while read -r applet; do
+	[ -e "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
+done
+cp "$OUT"/kt-* "$ROOT/bin/"
+cp "$OUT"/kt-* "$BB" "$ROOT/trusted/"
+install -m 0755 "$G/init" "$ROOT/init"
+for f in suite.sh boot.sh busybox.sh demo.sh; do
+	install -m 0755 "$G/$f" "$ROOT/tests/$f"
+done
+[ -f "$G/xfail.list" ] && install -m 0644 "$G/xfail.list" "$ROOT/tests/xfail.list"
+
+# glibc runtime: what the dynamic programs need, plus the usual companions
+# so that other Debian programs copied into the image can run too.
+libs=$( (ldd "$OUT/kt-hello-dynamic"; ldd "$OUT/kt-threads") | awk '/=>/ {print $3} /ld-linux/ {print $1}')
+for l in libm.so.6 libresolv.so.2 libnss_files.so.2 libdl.so.2 librt.so.1 libpthread.so.0; do
+	[ -e "/lib/x86_64-linux-gnu/$l" ] && libs="$libs /lib/x86_64-linux-gnu/$l"
+done
+for l in $(printf '%s\n' $libs | sort -u); do
+	mkdir -p "$ROOT$(dirname "$l")"
+	cp -L "$l" "$ROOT$l"
+done
+ld=$(ls "$ROOT"/lib64/ld-linux-x86-64.so.2 2>/dev/null || true)
+if [ -z "$ld" ]; then
+	mkdir -p "$ROOT/lib/x86_64-linux-gnu"
+	cp -L /lib64/ld-linux-x86-64.so.2 "$ROOT/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+	ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$ROOT/lib64/ld-linux-x86-64.so.2"
+fi
+
+cat > "$ROOT/etc/passwd" <<PW
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/sh
+PW
+cat > "$ROOT/etc/group" <<GR
+root:x:0:
+nogroup:x:65534:
+GR
+
+# Ownership and modes: root-owned, not writable by group or others.
+chmod 0755 "$ROOT" "$ROOT/trusted" "$ROOT"/trusted/* "$ROOT"/bin/kt-*
+chmod 1777 "$ROOT/tmp"
+(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$IMG.tmp"
+mv "$IMG.tmp" "$IMG"
+say "initramfs: $IMG ($(du -h "$IMG" | cut -f1))"
+echo "$IMG"

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a kernel and the test initramfs in QEMU and save the serial log.
+#
+# Environment (all optional):
+#   KERNEL, INITRD   images (default: the tiny build and build/initramfs)
+#   CPU=max|qemu64   SMP=1|2   PTI=on|off|auto   MEM=1G
+#   SUITE=test|demo|boot|shell   TIMEOUT=seconds (not for shell)
+#   LOG=file         serial log (default build/logs/qemu-<suite>.log)
+#   APPEND="..."     extra kernel parameters
+#   ICOUNT=1         -icount shift=0: guest TSC counts instructions
+#   ACCEL=tcg|auto   auto tries KVM once and keeps it only if it boots
+#   GDB=1            wait for gdb on :1234 (-s -S); use with SUITE=shell
+#   QEMU_DEBUG=1     -d int,cpu_reset -D build/logs/qemu-debug.log
+#   QUIET=1          do not echo the serial output
+# Exit status: QEMU's, or 124 when the time-out hit.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_cmd qemu-system-x86_64 timeout
+
+KERNEL=${KERNEL:-$BUILD/obj-tiny/arch/x86/boot/bzImage}
+INITRD=${INITRD:-$BUILD/initramfs.cpio.gz}
+CPU=${CPU:-max}
+SMP=${SMP:-1}
+PTI=${PTI:-on}
+MEM=${MEM:-1G}
+SUITE=${SUITE:-test}
+TIMEOUT=${TIMEOUT:-600}
+LOG=${LOG:-$BUILD/logs/qemu-$SUITE.log}
+ACCEL=${ACCEL:-tcg}
+[ -f "$KERNEL" ] || die "no kernel at $KERNEL: run 'make kernel'"
+[ -f "$INITRD" ] || die "no initramfs at $INITRD: run 'make initramfs'"
+mkdir -p "$(dirname "$LOG")"
+
+kver=
+rel=$(dirname "$KERNEL")/../../../include/config/kernel.release
+[ -f "$rel" ] && kver=$(cat "$rel")
+
+append="console=ttyS0 panic=-1 pti=$PTI kmltest.suite=$SUITE kmltest.cpus=$SMP"
+[ -n "$kver" ] && append="$append kmltest.kver=$kver"
+append="$append kmltest.trusted_cpl=${KML_EXPECT_TRUSTED_CPL:-3} ${APPEND:-}"
+
+if [ "$ACCEL" = auto ]; then
+	ACCEL=tcg
+	if [ -w /dev/kvm ]; then
+		# KVM counts only if it really boots this kernel to the end marker.
+		if SUITE=boot ACCEL=kvm TIMEOUT=60 QUIET=1 LOG="$LOG.kvmprobe" \
+		   "$0" >/dev/null 2>&1 && grep -q KMLTEST-END "$LOG.kvmprobe"; then
+			ACCEL=kvm
+		fi
+		say "KVM probe: using $ACCEL"
+	fi
+fi
+case $ACCEL in
+tcg) accel=(-accel tcg${ICOUNT:+} ) ;;
+kvm) accel=(-accel kvm) ;;
+*) die "ACCEL must be tcg, kvm or auto" ;;
+esac
+[ "${ICOUNT:-0}" = 1 ] && accel=(-accel tcg -icount shift=0)
+
+args=(qemu-system-x86_64 "${accel[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
+      -kernel "$KERNEL" -initrd "$INITRD" -append "$append"
+      -nographic -no-reboot -serial mon:stdio -nodefaults -no-user-config)
+[ "${GDB:-0}" = 1 ] && args+=(-s -S) && say "waiting for gdb: gdb $(dirname "$KERNEL")/../../../vmlinux -ex 'target remote :1234'"
+[ "${QEMU_DEBUG:-0}" = 1 ] && args+=(-d int,cpu_reset -D "$BUILD/logs/qemu-debug.log")
+
+say "booting: cpu=$CPU smp=$SMP pti=$PTI accel=$ACCEL${ICOUNT:+ icount} suite=$SUITE, log $LOG"
+if [ "$SUITE" = shell ]; then
+	exec "${args[@]}"
+fi
+set +e
+if [ "${QUIET:-0}" = 1 ]; then
+	timeout -k 10 "$TIMEOUT" "${args[@]}" < /dev/null > "$LOG" 2>&1
+	rc=$?
+else
+	timeout -k 10 "$TIMEOUT" "${args[@]}" < /dev/null 2>&1 | tee "$LOG"
+	rc=${PIPESTATUS[0]}
+fi
+set -e
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	say "the guest did not finish within ${TIMEOUT}s; last lines of $LOG:"
+	tail -15 "$LOG" | sed 's/^/    /' >&2
+	exit 124
+fi
+exit $rc

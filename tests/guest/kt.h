@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tiny TAP helpers for KML guest tests.  Each program prints "ok N - what"
+ * or "not ok N - what" per check and exits 0 only if every check passed
+ * (77 = skipped, as in automake).  The suite runner sets KMLTEST_MODE
+ * (normal or trusted) and KMLTEST_EXPECT_CPL.
+ */
+#ifndef KT_H
+#define KT_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int kt_n, kt_failed;
+
+static inline void kt_check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	kt_n++;
+	if (!cond)
+		kt_failed++;
+	printf("%sok %d - ", cond ? "" : "not ", kt_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static inline int kt_done(void)
+{
+	printf("# %d checks, %d failed\n", kt_n, kt_failed);
+	fflush(stdout);
+	return kt_failed ? 1 : 0;
+}
+
+/* The current privilege level, from the low two bits of CS. */
+static inline int kt_cpl(void)
+{
+	unsigned short cs;
+
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	return cs & 3;
+}
+
+static inline const char *kt_mode(void)
+{
+	const char *m = getenv("KMLTEST_MODE");
+
+	return m ? m : "unknown";
+}
+
+#endif

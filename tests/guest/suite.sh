@@ -1,0 +1,80 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest-side test runner.  Every test runs twice: from /bin (mode normal)
+# and from /trusted (mode trusted).  One machine-readable line per result:
+#   KMLTEST: RESULT <test> <mode> <PASS|FAIL|SKIP|XFAIL> <detail>
+# Expectations come from the kernel command line:
+#   kmltest.trusted_cpl=N   CPL a program under /trusted must run at
+#   kmltest.cpus=N          number of CPUs QEMU was started with
+#   kmltest.kver=V          kernel release the host built
+suite=${1:-test}
+trusted_cpl=3 cpus= kver=
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	kmltest.trusted_cpl=*) trusted_cpl=${arg#*=} ;;
+	kmltest.cpus=*) cpus=${arg#*=} ;;
+	kmltest.kver=*) kver=${arg#*=} ;;
+	esac
+done
+# Tests expected to fail in a mode: "test:mode:reason" lines.
+XFAIL_LIST=/tests/xfail.list
+TEST_TIMEOUT=${TEST_TIMEOUT:-120}
+
+result() {	# test mode status detail
+	echo "KMLTEST: RESULT $1 $2 $3 $4"
+}
+
+xfail_reason() {
+	[ -f $XFAIL_LIST ] || return 1
+	grep -v '^#' $XFAIL_LIST | grep "^$1:$2:" | head -1 | cut -d: -f3-
+}
+
+# run_test name mode command...: exit 0 pass, 77 skip, else fail
+run_test() {
+	name=$1 mode=$2
+	shift 2
+	if [ "$mode" = trusted ]; then expect=$trusted_cpl; else expect=3; fi
+	echo "KMLTEST: BEGIN $name $mode"
+	KMLTEST_MODE=$mode KMLTEST_EXPECT_CPL=$expect timeout $TEST_TIMEOUT "$@"
+	rc=$?
+	why=$(xfail_reason "$name" "$mode")
+	if [ $rc = 0 ]; then
+		if [ -n "$why" ]; then
+			result "$name" "$mode" FAIL "unexpectedly passed (listed as expected failure: $why)"
+		else
+			result "$name" "$mode" PASS ok
+		fi
+	elif [ $rc = 77 ]; then
+		result "$name" "$mode" SKIP "skipped"
+	elif [ -n "$why" ]; then
+		result "$name" "$mode" XFAIL "$why"
+	elif [ $rc = 143 ] || [ $rc = 124 ]; then
+		result "$name" "$mode" FAIL "timed out after ${TEST_TIMEOUT}s"
+	else
+		result "$name" "$mode" FAIL "exit status $rc"
+	fi
+}
+
+TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory"
+
+case $suite in
+test)
+	for mode in normal trusted; do
+		if [ $mode = trusted ]; then dir=/trusted; else dir=/bin; fi
+		run_test boot $mode "$dir/busybox" sh /tests/boot.sh "$dir" "$kver" "$cpus"
+		run_test busybox $mode "$dir/busybox" sh /tests/busybox.sh "$dir"
+		for t in $TESTS; do
+			run_test "$t" $mode "$dir/kt-$t"
+		done
+	done
+	;;
+boot)
+	run_test boot normal /bin/busybox sh /tests/boot.sh /bin "$kver" "$cpus"
+	;;
+demo)
+	/tests/demo.sh "$trusted_cpl"
+	;;
+*)
+	echo "KMLTEST: unknown suite '$suite'"
+	;;
+esac
