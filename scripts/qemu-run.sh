@@ -36,7 +36,7 @@ kver=
 rel=$(dirname "$KERNEL")/../../../include/config/kernel.release
 [ -f "$rel" ] && kver=$(cat "$rel")
 
-append="console=ttyS0 panic=-1 pti=$PTI kmltest.suite=$SUITE kmltest.cpus=$SMP"
+append="console=ttyS0 panic=-1 pti=$PTI kmltest.suite=$SUITE kmltest.cpus=$SMP kmltest.cpu=$CPU"
 [ -n "$kver" ] && append="$append kmltest.kver=$kver"
 append="$append kmltest.trusted_cpl=${KML_EXPECT_TRUSTED_CPL:-3} ${APPEND:-}"
 

@@ -14,5 +14,22 @@ check "kernel release is $kver" test "$($bb uname -r)" = "$kver"
 n=$($bb grep -c '^processor' /proc/cpuinfo)
 check "$n CPUs online, QEMU was given $cpus" test "$n" = "$cpus"
 check "the kml boot message is in the log" sh -c "$bb dmesg | $bb grep -q 'kml: Kernel Mode Linux'"
+# The machine configuration the harness asked for really took effect.
+flags=$($bb grep -m1 '^flags' /proc/cpuinfo)
+case " $($bb cat /proc/cmdline) " in
+*" pti=on "*) check "PTI is enabled (pti=on)" sh -c "$bb dmesg | $bb grep -q 'page tables isolation: enabled'" ;;
+*" pti=off "*) check "PTI is disabled (pti=off)" sh -c "! $bb dmesg | $bb grep -q 'page tables isolation: enabled'" ;;
+esac
+case " $($bb cat /proc/cmdline) " in
+*" kmltest.cpu=max "*)
+	# QEMU 7.2 (Debian 12) TCG offers no PCID, so it is not expected.
+	for f in smep smap umip pku fsgsbase avx2 xsave; do
+		check "CPU feature $f present under -cpu max" sh -c "echo '$flags' | $bb grep -qw $f"
+	done ;;
+*" kmltest.cpu=qemu64 "*)
+	for f in smep smap; do
+		check "CPU feature $f absent under -cpu qemu64" sh -c "! echo '$flags' | $bb grep -qw $f"
+	done ;;
+esac
 check "no kernel warning so far" sh -c "! $bb dmesg | $bb grep -qE 'WARNING:|BUG:|Oops'"
 exit $fail

@@ -59,6 +59,8 @@ TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory"
 
 case $suite in
 test)
+	set -- $TESTS
+	echo "KMLTEST: PLAN $(( ($# + 2) * 2 ))"
 	for mode in normal trusted; do
 		if [ $mode = trusted ]; then dir=/trusted; else dir=/bin; fi
 		run_test boot $mode "$dir/busybox" sh /tests/boot.sh "$dir" "$kver" "$cpus"
@@ -69,6 +71,7 @@ test)
 	done
 	;;
 boot)
+	echo "KMLTEST: PLAN 1"
 	run_test boot normal /bin/busybox sh /tests/boot.sh /bin "$kver" "$cpus"
 	;;
 demo)

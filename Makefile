@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+# Kernel Mode Linux for Linux 6.12 x86-64.  "make help" lists the targets.
+
+SHELL := /bin/bash
+BUILD ?= $(CURDIR)/build
+KCONFIG ?= tiny
+DEBUG ?= 0
+export BUILD KCONFIG DEBUG
+
+KFLAVOR := $(KCONFIG)$(if $(filter-out 0,$(DEBUG)),-debug)
+BZIMAGE := $(BUILD)/obj-$(KFLAVOR)/arch/x86/boot/bzImage
+INITRD := $(BUILD)/initramfs.cpio.gz
+
+# The CPL that programs under /trusted must run at with this series: the
+# guest tests check it.  3 until ring-0 execution is implemented.
+KML_EXPECT_TRUSTED_CPL ?= 3
+export KML_EXPECT_TRUSTED_CPL
+
+.PHONY: help deps kernel initramfs run shell test patches clean distclean check-deps
+
+help:
+	@echo "make run        build (if needed), boot QEMU, show a program run from /bin and /trusted"
+	@echo "make test       build, boot and run the guest suite on the CPU/PTI/SMP matrix"
+	@echo "make shell      boot to an interactive busybox shell (GDB=1: wait for gdb on :1234)"
+	@echo "make kernel     build bzImage (KCONFIG=tiny|debian-cloud|stock, DEBUG=1 for lockdep/KASAN)"
+	@echo "make initramfs  build the guest test programs and the initramfs"
+	@echo "make patches    export the series with git format-patch, verify it with git am, checkpatch it"
+	@echo "make deps       install everything with apt-get"
+	@echo "make clean      remove build outputs (keeps the unpacked source and ccache)"
+
+check-deps:
+	@bash scripts/deps.sh --check 2>/dev/null || bash scripts/deps.sh
+
+deps:
+	bash scripts/deps.sh
+
+kernel: check-deps
+	@bash scripts/build-kernel.sh
+
+initramfs: check-deps
+	@bash scripts/mkinitramfs.sh
+
+run: kernel initramfs
+	@KERNEL=$(BZIMAGE) bash scripts/run-demo.sh
+
+shell: kernel initramfs
+	@KERNEL=$(BZIMAGE) SUITE=shell bash scripts/qemu-run.sh
+
+test: kernel initramfs
+	@KERNEL=$(BZIMAGE) bash tests/harness/run-tests.sh
+
+patches: check-deps
+	@bash scripts/export-series.sh
+
+clean:
+	rm -rf $(BUILD)/obj-* $(BUILD)/guest $(BUILD)/initramfs* $(BUILD)/logs $(BUILD)/export
+
+distclean:
+	rm -rf $(BUILD)
