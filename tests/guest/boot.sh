@@ -13,7 +13,11 @@ check "devtmpfs has /dev/null" test -c /dev/null
 check "kernel release is $kver" test "$($bb uname -r)" = "$kver"
 n=$($bb grep -c '^processor' /proc/cpuinfo)
 check "$n CPUs online, QEMU was given $cpus" test "$n" = "$cpus"
-check "the kml boot message is in the log" sh -c "$bb dmesg | $bb grep -q 'kml: Kernel Mode Linux'"
+case " $($bb cat /proc/cmdline) " in
+*" kml=off "*) want="Kernel Mode Linux disabled by kml=off" ;;
+*) want="Kernel Mode Linux enabled" ;;
+esac
+check "boot message: $want" sh -c "$bb dmesg | $bb grep -q 'kml: $want'"
 # The machine configuration the harness asked for really took effect.
 flags=$($bb grep -m1 '^flags' /proc/cpuinfo)
 case " $($bb cat /proc/cmdline) " in

@@ -3,12 +3,13 @@
 # Run the guest suite on every machine configuration of MATRIX and print
 # the total as the last line: "N passed, N failed".
 #
-#   MATRIX="cpu,pti,smp ..."  default: max,on,2 max,off,1 qemu64,on,1 qemu64,off,2
+#   MATRIX="cpu,pti,smp[,kernel parameter] ..."
+#       default: max,on,2 max,off,1 qemu64,on,1 qemu64,off,2 max,on,1,kml=off
 #   BOOT_TIMEOUT=seconds      per boot (default 600)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/lib.sh"
-MATRIX=${MATRIX:-"max,on,2 max,off,1 qemu64,on,1 qemu64,off,2"}
+MATRIX=${MATRIX:-"max,on,2 max,off,1 qemu64,on,1 qemu64,off,2 max,on,1,kml=off"}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 
 step "self-test of the log checker"
@@ -17,12 +18,15 @@ bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest r
 tp=0 tf=0 tx=0 ts=0
 xfails=
 for m in $MATRIX; do
-	IFS=, read -r cpu pti smp <<< "$m"
-	label="$cpu/pti=$pti/smp$smp"
-	log=$BUILD/logs/test-$cpu-pti$pti-smp$smp.log
+	IFS=, read -r cpu pti smp param <<< "$m"
+	label="$cpu/pti=$pti/smp$smp${param:+/$param}"
+	log=$BUILD/logs/test-$cpu-pti$pti-smp$smp${param:+-$param}.log
 	step "guest suite on $label"
 	start=$(date +%s)
-	CPU=$cpu PTI=$pti SMP=$smp SUITE=test QUIET=1 TIMEOUT=$BOOT_TIMEOUT LOG=$log \
+	# kml=off: /trusted programs must run exactly as normal ones
+	expect=${KML_EXPECT_TRUSTED_CPL:-3}
+	[ "$param" = kml=off ] && expect=3
+	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$param" CPU=$cpu PTI=$pti SMP=$smp SUITE=test QUIET=1 TIMEOUT=$BOOT_TIMEOUT LOG=$log \
 		bash "$top/scripts/qemu-run.sh"
 	qrc=$?
 	out=$(bash "$top/tests/harness/check-log.sh" "$log" "$label" "$qrc")
