@@ -8,6 +8,7 @@
 #   KCONFIG=debian-cloud    Debian's cloud-amd64 config + configs/kml.config
 #   KCONFIG=stock           tinyconfig + configs/kml.config, no KML series
 #   DEBUG=1                 add configs/debug.config (lockdep, DEBUG_ENTRY, KASAN)
+#   CONFIG_ONLY=1           stop after configuring
 set -euo pipefail
 KCONFIG=${KCONFIG:-tiny}
 flavor=$KCONFIG${DEBUG:+-debug}
@@ -42,8 +43,14 @@ if [ "$(cat "$OBJ/.kml-config-id" 2>/dev/null)" != "$cfg_id" ] || [ ! -f "$OBJ/.
 		mk -s tinyconfig >&2
 		;;
 	debian-cloud)
-		dcfg=$(ls /usr/src/linux-config-6.12/config.amd64_none_cloud-amd64.xz 2>/dev/null) ||
-			die "Debian's cloud config is missing: apt-get install linux-config-6.12"
+		dcfg=/usr/src/linux-config-6.12/config.amd64_none_cloud-amd64.xz
+		if [ ! -f "$dcfg" ]; then
+			say "installing Debian's kernel configs (linux-config-6.12=$KERNEL_DEB_VERSION)"
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+				"linux-config-6.12=$KERNEL_DEB_VERSION" >&2 ||
+				die "apt-get install linux-config-6.12 failed"
+		fi
+		[ -f "$dcfg" ] || die "$dcfg missing after installing linux-config-6.12"
 		xz -dc "$dcfg" > "$OBJ/.config"
 		# Debian signs with its own keys, which are not in the source package.
 		"$tree/scripts/config" --file "$OBJ/.config" \
@@ -75,6 +82,12 @@ if [ "$(cat "$OBJ/.kml-config-id" 2>/dev/null)" != "$cfg_id" ] || [ ! -f "$OBJ/.
 	done
 	[ -z "$bad" ] || die "these config options did not survive olddefconfig (missing dependency?):$bad"
 	echo "$cfg_id" > "$OBJ/.kml-config-id"
+fi
+
+if [ "${CONFIG_ONLY:-0}" = 1 ]; then
+	say "configured: $OBJ/.config"
+	echo "$OBJ/.config"
+	exit 0
 fi
 
 step "building bzImage ($flavor), log: $BUILD/logs/build-$flavor.log"
