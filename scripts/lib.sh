@@ -11,7 +11,7 @@ PRISTINE=$BUILD/pristine/linux-source-6.12	# unpacked tarball, never modified
 SRC=$BUILD/src				# pristine + overlay + series
 OBJ=$BUILD/obj${KCONFIG:+-$KCONFIG}	# out-of-tree kernel objects (O=)
 OVERLAY_DIRS="arch/x86/kml kernel/kml"
-OVERLAY_FILES="Kconfig.kml Documentation/kml.rst"
+OVERLAY_FILES="Kconfig.kml Documentation/kml.rst include/linux/kml.h arch/x86/include/asm/kml.h"
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/kml-ccache}
 export CCACHE_BASEDIR=$KML_TOP

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel Mode Linux, x86-64 part: the hooks called from existing kernel
+ * code.  Each hook is an inline that is empty without
+ * CONFIG_KERNEL_MODE_LINUX and a patched-out static branch while no KML
+ * support is active (kml=off, or refused at boot).
+ *
+ * Invariants (Documentation/kml.rst):
+ *  - A frame is a KML user frame iff its CS is __KML_CS and its saved RSP
+ *    lies in the user half of the address space.  kml_user_frame() in C
+ *    and the IST stub in arch/x86/kml/entry_kml.S test exactly that.
+ *  - A process runs in kernel mode iff mm->context.kml is set; it is set
+ *    once, at exec, on the new mm, and inherited by fork.
+ *  - While a KML task is current on a CPU, that CPU's kml_cpu_state is 1:
+ *    the KML IDT is loaded (every ordinary vector on IST_INDEX_KML),
+ *    CR4.SMEP and CR4.SMAP are clear, and MSR_KERNEL_GS_BASE holds the
+ *    per-CPU base so that any SWAPGS is harmless, and MSR_LSTAR points to
+ *    the KML system call entry.  Otherwise the CPU is exactly as without
+ *    KML.
+ */
+#ifndef _ASM_X86_KML_H
+#define _ASM_X86_KML_H
+
+#include <asm/segment.h>
+
+/* TSS IST slot of the KML relocation stack (0-4 are taken in 6.12). */
+#define IST_INDEX_KML		5
+/* Size of each CPU's KML IST stack. */
+#define KML_IST_SIZE		(2 * 4096)
+
+#ifndef __ASSEMBLY__
+
+#include <linux/jump_label.h>
+#include <linux/mm_types.h>
+#include <linux/types.h>
+#include <asm/current.h>
+#include <asm/ptrace.h>
+#include <asm/trap_pf.h>
+
+struct pt_regs;
+struct task_struct;
+struct mm_struct;
+struct linux_binprm;
+
+#ifdef CONFIG_KERNEL_MODE_LINUX
+
+DECLARE_STATIC_KEY_FALSE(kml_active_key);
+
+/* kml_user_frame() is in asm/ptrace.h, beside user_mode(). */
+
+static __always_inline bool kml_mm(const struct mm_struct *mm)
+{
+	return mm && mm->context.kml;
+}
+
+/* entry_kml.S */
+extern const char kml_ist_stubs[];	/* 16 bytes a vector */
+void entry_SYSCALL_64_kml(void);
+
+void __kml_switch_to(struct task_struct *prev, struct task_struct *next);
+void __kml_start_thread(struct pt_regs *regs);
+void __kml_cr4_written(unsigned long cr4);
+bool __kml_pgd_keep_exec(pgd_t *pgdp);
+void __kml_signal_regs(struct pt_regs *regs);
+int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
+			     u16 value);
+
+/* __switch_to(): bring this CPU into or out of the KML state. */
+static __always_inline void kml_switch_to(struct task_struct *prev,
+					  struct task_struct *next)
+{
+	if (static_branch_unlikely(&kml_active_key))
+		__kml_switch_to(prev, next);
+}
+
+/* start_thread(): the new program starts in KML mode iff its mm is KML. */
+static __always_inline void kml_start_thread(struct pt_regs *regs)
+{
+	if (static_branch_unlikely(&kml_active_key))
+		__kml_start_thread(regs);
+}
+
+/* native_write_cr4(): keep SMEP/SMAP clear while a KML task is current. */
+static __always_inline void kml_cr4_written(unsigned long cr4)
+{
+	if (static_branch_unlikely(&kml_active_key))
+		__kml_cr4_written(cr4);
+}
+
+/* PTI: the kernel-side PGD entries of a KML mm stay executable. */
+static __always_inline bool kml_pgd_keep_exec(pgd_t *pgdp)
+{
+	return static_branch_unlikely(&kml_active_key) && __kml_pgd_keep_exec(pgdp);
+}
+
+/* #PF from KML user code is a user fault, whatever the CPL. */
+static __always_inline unsigned long kml_fault_error_code(struct pt_regs *regs,
+							  unsigned long error_code)
+{
+	if (kml_user_frame(regs))
+		error_code |= X86_PF_USER;
+	return error_code;
+}
+
+/*
+ * Signal delivery and sigreturn: a KML task keeps its selectors whatever
+ * the frame says; a normal task is left to the stock code, which forces
+ * RPL 3.
+ */
+static __always_inline void kml_signal_regs(struct pt_regs *regs)
+{
+	if (static_branch_unlikely(&kml_active_key))
+		__kml_signal_regs(regs);
+}
+
+/*
+ * ptrace writes of CS or SS.  Returns 1 if the write was handled (a KML
+ * task keeping its selectors), a negative errno if it is refused, and 0
+ * for the stock code to decide.
+ */
+static __always_inline int kml_ptrace_set_segment(struct task_struct *task,
+						  unsigned long offset, u16 value)
+{
+	if (static_branch_unlikely(&kml_active_key))
+		return __kml_ptrace_set_segment(task, offset, value);
+	return 0;
+}
+
+/* arch_prctl(ARCH_SET_GS) is refused in a KML task: GS is the kernel's. */
+static __always_inline bool kml_refuse_gs(struct task_struct *task)
+{
+	return static_branch_unlikely(&kml_active_key) && kml_mm(task->mm);
+}
+
+#else /* !CONFIG_KERNEL_MODE_LINUX */
+
+static inline void kml_switch_to(struct task_struct *prev, struct task_struct *next) { }
+static inline void kml_start_thread(struct pt_regs *regs) { }
+static inline void kml_cr4_written(unsigned long cr4) { }
+static inline bool kml_pgd_keep_exec(pgd_t *pgdp) { return false; }
+static __always_inline unsigned long kml_fault_error_code(struct pt_regs *regs,
+							  unsigned long error_code)
+{
+	return error_code;
+}
+static inline void kml_signal_regs(struct pt_regs *regs) { }
+static inline int kml_ptrace_set_segment(struct task_struct *task,
+					 unsigned long offset, u16 value)
+{
+	return 0;
+}
+static inline bool kml_refuse_gs(struct task_struct *task) { return false; }
+
+#endif /* CONFIG_KERNEL_MODE_LINUX */
+#endif /* !__ASSEMBLY__ */
+#endif /* _ASM_X86_KML_H */

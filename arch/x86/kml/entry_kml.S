@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel Mode Linux: the IST relocation stubs.
+ *
+ * While a KML task is current the CPU runs with the KML IDT, in which every
+ * gate that has no IST of its own points to kml_ist_stubs + 16 * vector
+ * with IST = IST_INDEX_KML.  The CPU therefore never pushes a frame on a
+ * KML program's stack (which may be unmapped, and whose 128-byte red zone
+ * below RSP belongs to the program).
+ *
+ * Machine state on entry to a stub:
+ *   - IF = 0 (interrupt gate), CPL 0, GS base = per-CPU base (always so
+ *     while a KML task is current), kernel CR3;
+ *   - RSP = top of this CPU's KML IST stack minus the hardware frame:
+ *     [error code,] RIP, CS, RFLAGS, RSP, SS.  The top is 16-byte aligned,
+ *     so the frame lies at a fixed place below it; a 5-word frame on an
+ *     error-code vector comes from a software INT n.
+ *
+ * What the stub does, touching only the KML IST stack and the destination:
+ *   - a KML user frame (CS == __KML_CS and the saved RSP in the user half,
+ *     the predicate of kml_user_frame()) moves to the top of the task's
+ *     kernel stack, where the CPU would have put it on a ring 3 -> ring 0
+ *     transition;
+ *   - any other frame moves back to the interrupted stack, below the
+ *     interrupted RSP aligned down to 16 bytes, as the CPU would have put
+ *     it without IST;
+ *   - a frame whose saved RSP lies inside the KML IST stack means the stub
+ *     itself was interrupted (IST stacks do not nest): it panics with a
+ *     clear message instead of looping;
+ *   - a software INT n on an error-code vector gets an error code of 0, so
+ *     the handler sees the frame layout it expects;
+ *   - then it restores every register and jumps to the vector's stock
+ *     handler (kml_handlers[]), which sees exactly the frame it would have
+ *     seen with the stock IDT.
+ * Nothing can write below RSP on the destination stack between the last
+ * POP and the JMP: IF is 0, and NMI, #MC and #DB keep their own IST.
+ *
+ * Known limit: an NMI (or #MC, #DB) that interrupts a stub and then takes
+ * an ordinary exception itself reuses the KML IST stack and overwrites the
+ * interrupted stub's frame.  The window is a few instructions long.
+ */
+#include <linux/linkage.h>
+#include <linux/errno.h>
+#include <asm/asm.h>
+#include <asm/asm-offsets.h>
+#include <asm/ibt.h>
+#include <asm/kml.h>
+#include <asm/nospec-branch.h>
+#include <asm/percpu.h>
+#include <asm/segment.h>
+#include "../entry/calling.h"
+
+	.pushsection .entry.text, "ax"
+
+/*
+ * entry_SYSCALL_64_kml: MSR_LSTAR while this CPU is in the KML state, so
+ * only a KML task ever gets here; every other task uses the unchanged
+ * entry_SYSCALL_64.
+ *
+ * Entry: SYSCALL executed at CPL 0 by a KML program.  RIP in RCX, RFLAGS
+ * in R11, IF/TF/DF/AC cleared by MSR_SYSCALL_MASK, CS/SS from MSR_STAR,
+ * RSP still the program's stack: SYSCALL pushes nothing, so its red zone
+ * is untouched.  GS base = per-CPU base (both bases), kernel CR3 already.
+ *
+ * Compared with entry_SYSCALL_64 it skips SWAPGS, the CR3 switch and the
+ * user/kernel speculation barriers (IBRS, untraining, branch history):
+ * the caller is trusted kernel-mode code.  It builds pt_regs with
+ * __KML_CS and __KERNEL_DS, so seccomp, ptrace, audit and signals see the
+ * real selectors, and runs the same do_syscall_64().
+ *
+ * Exit, IRQs off: IRET at CPL 0 through restore_regs_and_return_to_kernel,
+ * never SYSRET (which lands at CPL 3).  After an execve of a normal
+ * program the frame holds __USER_CS: then the stock user exit runs.
+ */
+SYM_CODE_START(entry_SYSCALL_64_kml)
+	UNWIND_HINT_ENTRY
+	ENDBR
+	movq	%rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)
+	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rsp
+	pushq	$__KERNEL_DS				/* pt_regs->ss */
+	pushq	PER_CPU_VAR(cpu_tss_rw + TSS_sp2)	/* pt_regs->sp */
+	pushq	%r11					/* pt_regs->flags */
+	pushq	$__KML_CS				/* pt_regs->cs */
+	pushq	%rcx					/* pt_regs->ip */
+	pushq	%rax					/* pt_regs->orig_ax */
+	PUSH_AND_CLEAR_REGS rax=$-ENOSYS
+	movq	%rsp, %rdi
+	movslq	%eax, %rsi
+	call	do_syscall_64
+	cmpw	$__KML_CS, CS(%rsp)
+	jne	swapgs_restore_regs_and_return_to_usermode
+	jmp	restore_regs_and_return_to_kernel
+SYM_CODE_END(entry_SYSCALL_64_kml)
+_ASM_NOKPROBE(entry_SYSCALL_64_kml)
+
+	.popsection
+	.pushsection .text, "ax"
+
+	.align 16
+SYM_CODE_START(kml_ist_stubs)
+	vector = 0
+	.rept 256
+	UNWIND_HINT_UNDEFINED
+	ENDBR
+	pushq	$vector
+	jmp	kml_ist_common
+	.align	16, 0xcc
+	vector = vector + 1
+	.endr
+SYM_CODE_END(kml_ist_stubs)
+
+SYM_CODE_START_LOCAL(kml_ist_common)
+	UNWIND_HINT_UNDEFINED
+	/* Stack: vector, hardware frame, IST top. */
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	leaq	6*8(%rsp), %rsi			/* rsi: hardware frame */
+	leaq	6*8(%rsi), %rdx
+	andq	$~15, %rdx			/* rdx: top of the KML IST stack */
+	movq	%rdx, %rcx
+	subq	%rsi, %rcx
+	shrq	$3, %rcx			/* rcx: 5 or 6 words */
+	movq	-2*8(%rdx), %rdi		/* interrupted RSP */
+	cmpq	$__KML_CS, -4*8(%rdx)		/* interrupted CS */
+	jne	.Lkernel_frame
+	btq	$63, %rdi
+	jc	.Lkernel_frame
+	/* KML user frame: to the top of the task's kernel stack. */
+	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rdi
+	jmp	.Lmove
+
+.Lkernel_frame:
+	cmpq	%rdx, %rdi
+	ja	1f
+	leaq	-KML_IST_SIZE(%rdx), %rax
+	cmpq	%rax, %rdi
+	jae	.Lreentry
+1:	andq	$~15, %rdi			/* as the CPU aligns without IST */
+
+.Lmove:
+	/* rdi: destination top.  Copy the frame below it. */
+	leaq	(,%rcx,8), %rdx
+	subq	%rdx, %rdi			/* rdi: destination frame */
+	movl	%ecx, %edx			/* edx: words */
+2:	movq	-8(%rsi,%rcx,8), %rax
+	movq	%rax, -8(%rdi,%rcx,8)
+	decl	%ecx
+	jnz	2b
+	movq	5*8(%rsp), %rax			/* vector */
+	cmpl	$5, %edx
+	jne	3f
+	btq	%rax, kml_errcode_vectors(%rip)
+	jnc	3f
+	subq	$8, %rdi
+	movq	$0, (%rdi)			/* software INT n: error code 0 */
+3:	movq	kml_handlers(, %rax, 8), %rax
+	movq	%rax, -6*8(%rdi)		/* handler, read after the POPs */
+	movq	4*8(%rsp), %rax
+	movq	%rax, -1*8(%rdi)		/* rax */
+	movq	3*8(%rsp), %rax
+	movq	%rax, -2*8(%rdi)		/* rcx */
+	movq	2*8(%rsp), %rax
+	movq	%rax, -3*8(%rdi)		/* rdx */
+	movq	1*8(%rsp), %rax
+	movq	%rax, -4*8(%rdi)		/* rsi */
+	movq	0*8(%rsp), %rax
+	movq	%rax, -5*8(%rdi)		/* rdi */
+	leaq	-5*8(%rdi), %rsp		/* leave the KML IST stack */
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	ANNOTATE_RETPOLINE_SAFE
+	jmp	*-6*8(%rsp)
+
+.Lreentry:
+	/* An event hit the stub itself: say so and stop, do not loop. */
+	leaq	kml_reentry_msg(%rip), %rdi
+	movq	-5*8(%rdx), %rsi		/* RIP of the nested event */
+	movq	-2*8(%rdx), %rdx		/* its RSP, inside the IST stack */
+	andq	$~15, %rsp
+	call	panic			/* does not return */
+SYM_CODE_END(kml_ist_common)
+_ASM_NOKPROBE(kml_ist_stubs)
+_ASM_NOKPROBE(kml_ist_common)
+
+	.popsection
+
+	.pushsection .rodata
+	.align 8
+/* Vectors whose exceptions push an error code: 8, 10-14, 17, 21, 29, 30. */
+SYM_DATA_START_LOCAL(kml_errcode_vectors)
+	.quad	(1 << 8) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | \
+		(1 << 14) | (1 << 17) | (1 << 21) | (1 << 29) | (1 << 30)
+	.quad	0, 0, 0
+SYM_DATA_END(kml_errcode_vectors)
+kml_reentry_msg:
+	.asciz	"kml: exception on the KML IST stack while relocating a frame (nested event at RIP %pS, RSP %lx)"
+	.popsection

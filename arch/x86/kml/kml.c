@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel Mode Linux, x86-64: the per-CPU KML state and the hooks of
+ * asm/kml.h.  See the invariants there and in Documentation/kml.rst.
+ *
+ * While a KML task is current, a CPU runs with:
+ *  - the KML IDT: a copy of the IDT in which every present gate that has
+ *    no IST of its own goes through a stub on IST_INDEX_KML (entry_kml.S),
+ *    so that no interrupt or exception ever pushes a frame on a KML
+ *    program's stack (stack starvation, red zone);
+ *  - CR4.SMEP and CR4.SMAP clear: the program executes and accesses user
+ *    pages at CPL 0;
+ *  - MSR_KERNEL_GS_BASE equal to MSR_GS_BASE, the per-CPU base, so that
+ *    SWAPGS on any path is harmless;
+ *  - MSR_LSTAR pointing to entry_SYSCALL_64_kml, the system call entry for
+ *    SYSCALL executed at CPL 0.
+ * Every other task runs with the stock IDT, CR4 and GS bases: programs
+ * that never run from the trusted directory see no difference.
+ */
+#define pr_fmt(fmt) "kml: " fmt
+
+#include <linux/init.h>
+#include <linux/kml.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/printk.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+#include <asm/cpufeature.h>
+#include <asm/desc.h>
+#include <asm/kml.h>
+#include <asm/msr.h>
+#include <asm/pgtable.h>
+#include <asm/processor.h>
+#include <asm/proto.h>
+#include <asm/tlbflush.h>
+#include <asm/user.h>
+
+DEFINE_STATIC_KEY_FALSE(kml_active_key);
+
+/* 1 while this CPU is in the KML state; read by entry_64.S. */
+DEFINE_PER_CPU(u8, kml_cpu_state);
+
+/* Each CPU's KML IST stack; the stub only ever uses its top. */
+static DEFINE_PER_CPU_PAGE_ALIGNED(char, kml_ist_stack[KML_IST_SIZE]);
+
+/* Handler of each vector in the stock IDT, for the stubs to jump to. */
+unsigned long kml_handlers[IDT_ENTRIES] __ro_after_init;
+
+static gate_desc kml_idt[IDT_ENTRIES] __page_aligned_bss;
+static struct desc_ptr kml_idt_descr __ro_after_init;
+
+
+bool arch_kml_mm(struct mm_struct *mm)
+{
+	return kml_mm(mm);
+}
+
+static void kml_write_cr4(unsigned long cr4)
+{
+	asm volatile("mov %0,%%cr4" : : "r" (cr4) : "memory");
+}
+
+/* Bring this CPU into the KML state.  Preemption is disabled. */
+static void kml_cpu_enter(void)
+{
+	if (!this_cpu_read(kml_cpu_state)) {
+		this_cpu_write(kml_cpu_state, 1);
+		kml_write_cr4(this_cpu_read(cpu_tlbstate.cr4) &
+			      ~(X86_CR4_SMEP | X86_CR4_SMAP));
+		load_idt(&kml_idt_descr);
+		wrmsrl(MSR_LSTAR, (unsigned long)entry_SYSCALL_64_kml);
+	}
+	/* Per-CPU bases differ: rewrite on every switch-in (migration). */
+	wrmsrl(MSR_KERNEL_GS_BASE, this_cpu_read(this_cpu_off));
+}
+
+/* Return this CPU to the stock state; @next is the task about to run. */
+static void kml_cpu_leave(struct task_struct *next)
+{
+	if (!this_cpu_read(kml_cpu_state))
+		return;
+	wrmsrl(MSR_LSTAR, (unsigned long)entry_SYSCALL_64);
+	load_current_idt();
+	kml_write_cr4(this_cpu_read(cpu_tlbstate.cr4));
+	this_cpu_write(kml_cpu_state, 0);
+	/* The stock switch code may have skipped an unchanged GS base. */
+	wrmsrl(MSR_KERNEL_GS_BASE, next->thread.gsbase);
+}
+
+void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
+{
+	/* A KML task has no GS base of its own. */
+	if (kml_mm(prev->mm))
+		prev->thread.gsbase = 0;
+	if (kml_mm(next->mm))
+		kml_cpu_enter();
+	else
+		kml_cpu_leave(next);
+}
+
+void __kml_start_thread(struct pt_regs *regs)
+{
+	preempt_disable();
+	if (kml_mm(current->mm)) {
+		regs->csx = __KML_CS;
+		regs->ssx = __KERNEL_DS;
+		current->thread.gsbase = 0;
+		kml_cpu_enter();
+	} else {
+		kml_cpu_leave(current);
+	}
+	preempt_enable();
+}
+
+void __kml_cr4_written(unsigned long cr4)
+{
+	if (this_cpu_read(kml_cpu_state))
+		kml_write_cr4(cr4 & ~(X86_CR4_SMEP | X86_CR4_SMAP));
+}
+
+bool __kml_pgd_keep_exec(pgd_t *pgdp)
+{
+	unsigned long pgd_page = (unsigned long)pgdp & PAGE_MASK;
+
+	if (pgd_page == ((unsigned long)init_mm.pgd & PAGE_MASK))
+		return false;
+	return kml_mm(pgd_page_get_mm(virt_to_page(pgd_page)));
+}
+
+/*
+ * exec granted kernel mode to @mm.  Under PTI the kernel copy of each
+ * user PGD entry is made non-executable; the entries populated so far
+ * (argument pages) are fixed here, later ones by __kml_pgd_keep_exec().
+ */
+void arch_kml_grant_mm(struct mm_struct *mm)
+{
+	int i;
+
+	mm->context.kml = true;
+	if (!boot_cpu_has(X86_FEATURE_PTI))
+		return;
+	for (i = 0; i < KERNEL_PGD_BOUNDARY; i++) {
+		pgd_t *pgdp = mm->pgd + i;
+
+		if (pgd_present(*pgdp) && (pgd_flags(*pgdp) & _PAGE_USER))
+			WRITE_ONCE(pgdp->pgd, pgdp->pgd & ~_PAGE_NX);
+	}
+}
+
+void __kml_signal_regs(struct pt_regs *regs)
+{
+	if (kml_mm(current->mm)) {
+		regs->csx = __KML_CS;
+		regs->ssx = __KERNEL_DS;
+	}
+}
+
+int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
+			     u16 value)
+{
+	u16 want;
+
+	if (!kml_mm(task->mm))
+		return 0;
+	if (offset == offsetof(struct user_regs_struct, cs))
+		want = __KML_CS;
+	else if (offset == offsetof(struct user_regs_struct, ss))
+		want = __KERNEL_DS;
+	else
+		return 0;
+	/* A KML task keeps its selectors; writing them back is allowed. */
+	return value == want ? 1 : -EIO;
+}
+
+static void kml_set_gate_offset(gate_desc *g, unsigned long addr)
+{
+	g->offset_low = (u16)addr;
+	g->offset_middle = (u16)(addr >> 16);
+	g->offset_high = (u32)(addr >> 32);
+}
+
+static int __init kml_arch_init(void)
+{
+	struct desc_ptr cur;
+	const gate_desc *idt;
+	int v, cpu;
+
+	if (!kml_enabled)
+		return 0;
+	if (cpu_feature_enabled(X86_FEATURE_XENPV)) {
+		pr_warn("not available on Xen PV\n");
+		kml_enabled = false;
+	} else if (cpu_feature_enabled(X86_FEATURE_FRED)) {
+		pr_warn("FRED is active and replaces the IDT: boot with fred=off to use KML\n");
+		kml_enabled = false;
+	} else if (cpu_feature_enabled(X86_FEATURE_IBT)) {
+		pr_warn("kernel IBT is active and would fault on KML programs: boot with ibt=off to use KML\n");
+		kml_enabled = false;
+	}
+	if (!kml_enabled)
+		return 0;
+
+	store_idt(&cur);
+	idt = (const gate_desc *)cur.address;
+	for (v = 0; v < IDT_ENTRIES; v++) {
+		gate_desc g = idt[v];
+
+		if (g.bits.p && !g.bits.ist) {
+			kml_handlers[v] = gate_offset(&g);
+			kml_set_gate_offset(&g, (unsigned long)kml_ist_stubs + 16 * v);
+			g.bits.ist = IST_INDEX_KML + 1;
+		}
+		kml_idt[v] = g;
+	}
+	kml_idt_descr.size = sizeof(kml_idt) - 1;
+	kml_idt_descr.address = (unsigned long)kml_idt;
+
+	for_each_possible_cpu(cpu)
+		per_cpu(cpu_tss_rw, cpu).x86_tss.ist[IST_INDEX_KML] =
+			(unsigned long)per_cpu(kml_ist_stack, cpu) + KML_IST_SIZE;
+
+	static_branch_enable(&kml_active_key);
+	return 0;
+}
+arch_initcall(kml_arch_init);
