@@ -33,7 +33,7 @@ build() {	# output source flags...
 		say "built $out"
 	fi
 }
-for t in cpl signals forkexec pipe fpu memory demo; do
+for t in cpl signals forkexec pipe fpu memory demo redzone badstack escalate ptrace probe; do
 	build "kt-$t" "$t.c" -static
 done
 build kt-hello-static hello.c -static
@@ -49,7 +49,7 @@ done
 cp "$OUT"/kt-* "$ROOT/bin/"
 cp "$OUT"/kt-* "$BB" "$ROOT/trusted/"
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh boot.sh busybox.sh demo.sh; do
+for f in suite.sh boot.sh busybox.sh demo.sh trust.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
 [ -f "$G/xfail.list" ] && install -m 0644 "$G/xfail.list" "$ROOT/tests/xfail.list"

@@ -55,16 +55,17 @@ run_test() {
 	fi
 }
 
-TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory"
+TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory redzone badstack escalate ptrace"
 
 case $suite in
 test)
 	set -- $TESTS
-	echo "KMLTEST: PLAN $(( ($# + 2) * 2 ))"
+	echo "KMLTEST: PLAN $(( ($# + 3) * 2 ))"
 	for mode in normal trusted; do
 		if [ $mode = trusted ]; then dir=/trusted; else dir=/bin; fi
 		run_test boot $mode "$dir/busybox" sh /tests/boot.sh "$dir" "$kver" "$cpus"
 		run_test busybox $mode "$dir/busybox" sh /tests/busybox.sh "$dir"
+		run_test trust $mode "$dir/busybox" sh /tests/trust.sh "$dir" "$trusted_cpl"
 		for t in $TESTS; do
 			run_test "$t" $mode "$dir/kt-$t"
 		done

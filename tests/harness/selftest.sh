@@ -54,6 +54,16 @@ $ok2
 [    3.1] Oops: 0002 [#1] SMP PTI
 KMLTEST-END
 LOG
+case_ "a kernel general protection fault fails the run" 0 1 "passed=2 failed=1 xfail=0 skipped=0" <<LOG
+$ok2
+[    3.1] Oops: general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1] SMP PTI
+KMLTEST-END
+LOG
+case_ "a user-mode trap message is not a kernel problem" 0 0 "passed=2 failed=0 xfail=0 skipped=0" <<LOG
+$ok2
+[    3.1] traps: kt-escalate[273] general protection fault ip:418dab sp:7ffd5731e610 error:38 in kt-escalate[18dab,401000+7a000]
+KMLTEST-END
+LOG
 case_ "a reset before the end marker fails" 0 1 "passed=2 failed=1 xfail=0 skipped=0" <<LOG
 $ok2
 LOG

@@ -29,9 +29,11 @@
  *     clear message instead of looping;
  *   - a software INT n on an error-code vector gets an error code of 0, so
  *     the handler sees the frame layout it expects;
- *   - then it restores every register and jumps to the vector's stock
- *     handler (kml_handlers[]), which sees exactly the frame it would have
- *     seen with the stock IDT.
+ *   - then it restores every register and jumps to the vector's handler
+ *     in kml_handlers[] (kernel frames: [vector], KML user frames:
+ *     [256 + vector]).  That is the stock handler, which sees exactly the
+ *     frame it would have seen with the stock IDT, except for a KML user
+ *     #DB, which goes to kml_asm_exc_debug_user.
  * Nothing can write below RSP on the destination stack between the last
  * POP and the JMP: IF is 0, and NMI, #MC and #DB keep their own IST.
  *
@@ -48,6 +50,7 @@
 #include <asm/nospec-branch.h>
 #include <asm/percpu.h>
 #include <asm/segment.h>
+#include <asm/smap.h>
 #include "../entry/calling.h"
 
 	.pushsection .entry.text, "ax"
@@ -93,6 +96,28 @@ SYM_CODE_START(entry_SYSCALL_64_kml)
 SYM_CODE_END(entry_SYSCALL_64_kml)
 _ASM_NOKPROBE(entry_SYSCALL_64_kml)
 
+/*
+ * kml_asm_exc_debug_user: #DB (single-step, breakpoints) from KML user
+ * code, once the stub has moved the frame to the top of the task stack.
+ * The stock asm_exc_debug would take its kernel path (RPL 0) and call the
+ * kernel-mode handler on the #DB IST stack; this runs the user-mode
+ * handler, noist_exc_debug(), on the task stack as for ring 3 (it sends
+ * SIGTRAP, may schedule), and returns with IRET at CPL 0.
+ * Entry: IF = 0, hardware frame (no error code) at the task stack top.
+ */
+SYM_CODE_START(kml_asm_exc_debug_user)
+	UNWIND_HINT_IRET_ENTRY
+	ENDBR
+	ASM_CLAC
+	cld
+	pushq	$-1				/* pt_regs->orig_ax: no syscall */
+	PUSH_AND_CLEAR_REGS
+	movq	%rsp, %rdi
+	call	noist_exc_debug
+	jmp	restore_regs_and_return_to_kernel
+SYM_CODE_END(kml_asm_exc_debug_user)
+_ASM_NOKPROBE(kml_asm_exc_debug_user)
+
 	.popsection
 	.pushsection .text, "ax"
 
@@ -129,6 +154,7 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	btq	$63, %rdi
 	jc	.Lkernel_frame
 	/* KML user frame: to the top of the task's kernel stack. */
+	addq	$256, 5*8(%rsp)			/* its handler: upper half */
 	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rdi
 	jmp	.Lmove
 
@@ -149,7 +175,7 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	movq	%rax, -8(%rdi,%rcx,8)
 	decl	%ecx
 	jnz	2b
-	movq	5*8(%rsp), %rax			/* vector */
+	movq	5*8(%rsp), %rax			/* vector, +256 for a KML user frame */
 	cmpl	$5, %edx
 	jne	3f
 	btq	%rax, kml_errcode_vectors(%rip)
@@ -194,9 +220,11 @@ _ASM_NOKPROBE(kml_ist_common)
 	.align 8
 /* Vectors whose exceptions push an error code: 8, 10-14, 17, 21, 29, 30. */
 SYM_DATA_START_LOCAL(kml_errcode_vectors)
+	.rept 2		/* kernel frames, then KML user frames */
 	.quad	(1 << 8) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | \
 		(1 << 14) | (1 << 17) | (1 << 21) | (1 << 29) | (1 << 30)
 	.quad	0, 0, 0
+	.endr
 SYM_DATA_END(kml_errcode_vectors)
 kml_reentry_msg:
 	.asciz	"kml: exception on the KML IST stack while relocating a frame (nested event at RIP %pS, RSP %lx)"

@@ -35,6 +35,7 @@
 #include <asm/processor.h>
 #include <asm/proto.h>
 #include <asm/tlbflush.h>
+#include <asm/trapnr.h>
 #include <asm/user.h>
 
 DEFINE_STATIC_KEY_FALSE(kml_active_key);
@@ -45,8 +46,11 @@ DEFINE_PER_CPU(u8, kml_cpu_state);
 /* Each CPU's KML IST stack; the stub only ever uses its top. */
 static DEFINE_PER_CPU_PAGE_ALIGNED(char, kml_ist_stack[KML_IST_SIZE]);
 
-/* Handler of each vector in the stock IDT, for the stubs to jump to. */
-unsigned long kml_handlers[IDT_ENTRIES] __ro_after_init;
+/*
+ * Where the stubs jump: [vector] for kernel frames, [256 + vector] for KML
+ * user frames.  Both are the stock handlers, but for a KML user #DB.
+ */
+unsigned long kml_handlers[2 * IDT_ENTRIES] __ro_after_init;
 
 static gate_desc kml_idt[IDT_ENTRIES] __page_aligned_bss;
 static struct desc_ptr kml_idt_descr __ro_after_init;
@@ -207,13 +211,20 @@ static int __init kml_arch_init(void)
 	for (v = 0; v < IDT_ENTRIES; v++) {
 		gate_desc g = idt[v];
 
-		if (g.bits.p && !g.bits.ist) {
+		/*
+		 * Gates with an IST of their own keep it, except #DB: a KML
+		 * user #DB must reach the task stack, a kernel #DB is fine on
+		 * the interrupted stack.
+		 */
+		if (g.bits.p && (!g.bits.ist || v == X86_TRAP_DB)) {
 			kml_handlers[v] = gate_offset(&g);
+			kml_handlers[IDT_ENTRIES + v] = gate_offset(&g);
 			kml_set_gate_offset(&g, (unsigned long)kml_ist_stubs + 16 * v);
 			g.bits.ist = IST_INDEX_KML + 1;
 		}
 		kml_idt[v] = g;
 	}
+	kml_handlers[IDT_ENTRIES + X86_TRAP_DB] = (unsigned long)kml_asm_exc_debug_user;
 	kml_idt_descr.size = sizeof(kml_idt) - 1;
 	kml_idt_descr.address = (unsigned long)kml_idt;
 

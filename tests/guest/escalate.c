@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Privilege: no route between ring 3 and ring 0 except exec.
+ *  - ptrace SETREGS of every ring 0 selector into a tracee is refused
+ *    (EIO) or changes nothing; a KML tracee cannot be moved to ring 3;
+ *  - a forged sigreturn frame can neither load a ring 0 selector into a
+ *    normal task nor take a KML task out of ring 0;
+ *  - /proc/self/status KernelMode agrees with the CPL.
+ * Runs the same checks from /bin (ring 3) and /trusted (ring 0).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include "kt.h"
+
+#define KML_CS		0x38
+#define KERNEL_CS	0x10
+#define KERNEL_DS	0x18
+#define USER_CS		0x33
+#define USER_DS		0x2b
+
+static int forged_cs;
+
+static void forge(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = &uc->uc_mcontext.gregs[REG_CSGSFS];
+
+	*g = (*g & ~0xffffULL) | (unsigned)forged_cs;
+}
+
+/* Child: forge CS in a sigreturn frame, then report the CPL it runs at. */
+static int sigreturn_child(int cs)
+{
+	struct sigaction sa = { .sa_sigaction = forge, .sa_flags = SA_SIGINFO };
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		forged_cs = cs;
+		sigaction(SIGUSR1, &sa, NULL);
+		raise(SIGUSR1);
+		_exit(10 + kt_cpl());
+	}
+	waitpid(pid, &st, 0);
+	return st;
+}
+
+static int status_kernel_mode(void)
+{
+	char line[128];
+	int v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "KernelMode:", 11))
+			v = atoi(line + 11);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+int main(void)
+{
+	int cpl = kt_cpl(), st, r, i;
+	int kml = cpl == 0;
+	unsigned short bad[] = { KML_CS, KERNEL_CS, KERNEL_DS, 0x08, KML_CS | 1 };
+	struct user_regs_struct regs, orig;
+	pid_t pid;
+
+	kt_check(status_kernel_mode() == kml, "/proc/self/status KernelMode is %d at CPL %d",
+		 status_kernel_mode(), cpl);
+
+	pid = fork();
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		_exit(kt_cpl());
+	}
+	waitpid(pid, &st, 0);
+	ptrace(PTRACE_GETREGS, pid, 0, &orig);
+	kt_check(orig.cs == (kml ? KML_CS : USER_CS) && orig.ss == (kml ? KERNEL_DS : USER_DS),
+		 "GETREGS shows cs %#llx ss %#llx", orig.cs, orig.ss);
+	regs = orig;
+	kt_check(ptrace(PTRACE_SETREGS, pid, 0, &regs) == 0, "SETREGS of unchanged registers works");
+	/* Every ring 0 selector but the tracee's own is refused. */
+	for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+		if (bad[i] != orig.cs) {
+			regs = orig;
+			regs.cs = bad[i];
+			errno = 0;
+			r = ptrace(PTRACE_SETREGS, pid, 0, &regs);
+			kt_check(r == -1 && errno == EIO, "SETREGS cs=%#x refused with EIO", bad[i]);
+		}
+		if (bad[i] != orig.ss) {
+			regs = orig;
+			regs.ss = bad[i];
+			errno = 0;
+			r = ptrace(PTRACE_SETREGS, pid, 0, &regs);
+			kt_check(r == -1 && errno == EIO, "SETREGS ss=%#x refused with EIO", bad[i]);
+		}
+	}
+	if (kml) {
+		regs = orig;
+		regs.cs = USER_CS;
+		regs.ss = USER_DS;
+		r = ptrace(PTRACE_SETREGS, pid, 0, &regs);
+		kt_check(r == -1 && errno == EIO, "SETREGS cannot move a KML task to ring 3");
+		r = ptrace(PTRACE_POKEUSER, pid, offsetof(struct user_regs_struct, cs), USER_CS);
+		kt_check(r == -1 && errno == EIO, "POKEUSER cannot either");
+	} else {
+		r = ptrace(PTRACE_POKEUSER, pid, offsetof(struct user_regs_struct, cs), KML_CS);
+		kt_check(r == -1 && errno == EIO, "POKEUSER cs=__KML_CS refused");
+	}
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	waitpid(pid, &st, 0);
+	kt_check(WIFEXITED(st) && WEXITSTATUS(st) == cpl, "tracee still runs at CPL %d", cpl);
+
+	/* Forged sigreturn frames. */
+	if (kml) {
+		st = sigreturn_child(USER_CS);
+		kt_check(WIFEXITED(st) && WEXITSTATUS(st) == 10,
+			 "sigreturn with cs=__USER_CS keeps a KML task at CPL 0 (status %#x)", st);
+	} else {
+		for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+			st = sigreturn_child(bad[i]);
+			kt_check((WIFEXITED(st) && WEXITSTATUS(st) == 13) ||
+				 (WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV),
+				 "sigreturn with cs=%#x never reaches ring 0 (status %#x)", bad[i], st);
+		}
+	}
+	return kt_done();
+}
