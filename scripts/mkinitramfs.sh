@@ -49,14 +49,18 @@ done
 cp "$OUT"/kt-* "$ROOT/bin/"
 cp "$OUT"/kt-* "$BB" "$ROOT/trusted/"
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh boot.sh busybox.sh demo.sh trust.sh; do
+for f in suite.sh boot.sh busybox.sh demo.sh trust.sh strace.sh coredump.sh stress.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
 [ -f "$G/xfail.list" ] && install -m 0644 "$G/xfail.list" "$ROOT/tests/xfail.list"
 
 # glibc runtime: what the dynamic programs need, plus the usual companions
 # so that other Debian programs copied into the image can run too.
-libs=$( (ldd "$OUT/kt-hello-dynamic"; ldd "$OUT/kt-threads") | awk '/=>/ {print $3} /ld-linux/ {print $1}')
+# strace, from Debian, in ring 3, for tracing programs of both modes.
+need_cmd strace
+cp /usr/bin/strace "$ROOT/bin/strace"
+libs=$( (ldd "$OUT/kt-hello-dynamic"; ldd "$OUT/kt-threads"; ldd /usr/bin/strace) |
+	awk '/=>/ {print $3} /ld-linux/ {print $1}')
 for l in libm.so.6 libresolv.so.2 libnss_files.so.2 libdl.so.2 librt.so.1 libpthread.so.0; do
 	[ -e "/lib/x86_64-linux-gnu/$l" ] && libs="$libs /lib/x86_64-linux-gnu/$l"
 done

@@ -8,12 +8,13 @@
 #   kmltest.cpus=N          number of CPUs QEMU was started with
 #   kmltest.kver=V          kernel release the host built
 suite=${1:-test}
-trusted_cpl=3 cpus= kver=
+trusted_cpl=3 cpus= kver= stress_secs=60
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kmltest.trusted_cpl=*) trusted_cpl=${arg#*=} ;;
 	kmltest.cpus=*) cpus=${arg#*=} ;;
 	kmltest.kver=*) kver=${arg#*=} ;;
+	kmltest.stress=*) stress_secs=${arg#*=} ;;
 	esac
 done
 # Tests expected to fail in a mode: "test:mode:reason" lines.
@@ -60,12 +61,14 @@ TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory r
 case $suite in
 test)
 	set -- $TESTS
-	echo "KMLTEST: PLAN $(( ($# + 3) * 2 ))"
+	echo "KMLTEST: PLAN $(( ($# + 5) * 2 ))"
 	for mode in normal trusted; do
 		if [ $mode = trusted ]; then dir=/trusted; else dir=/bin; fi
 		run_test boot $mode "$dir/busybox" sh /tests/boot.sh "$dir" "$kver" "$cpus"
 		run_test busybox $mode "$dir/busybox" sh /tests/busybox.sh "$dir"
 		run_test trust $mode "$dir/busybox" sh /tests/trust.sh "$dir" "$trusted_cpl"
+		run_test strace $mode "$dir/busybox" sh /tests/strace.sh "$dir"
+		run_test coredump $mode "$dir/busybox" sh /tests/coredump.sh "$dir"
 		for t in $TESTS; do
 			run_test "$t" $mode "$dir/kt-$t"
 		done
@@ -77,6 +80,11 @@ boot)
 	;;
 demo)
 	/tests/demo.sh "$trusted_cpl"
+	;;
+stress)
+	echo "KMLTEST: PLAN 1"
+	TEST_TIMEOUT=$((stress_secs + 120))
+	run_test stress mixed /bin/busybox sh /tests/stress.sh "$stress_secs" "$trusted_cpl"
 	;;
 *)
 	echo "KMLTEST: unknown suite '$suite'"

@@ -6,27 +6,39 @@
 #   MATRIX="cpu,pti,smp[,kernel parameter] ..."
 #       default: max,on,2 max,off,1 qemu64,on,1 qemu64,off,2 max,on,1,kml=off
 #   BOOT_TIMEOUT=seconds      per boot (default 600)
+#   STRESS=seconds            mixed KML/normal stress on 2 vCPUs after the
+#                             matrix (default 60; 0 skips it)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/lib.sh"
 MATRIX=${MATRIX:-"max,on,2 max,off,1 qemu64,on,1 qemu64,off,2 max,on,1,kml=off"}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
+STRESS=${STRESS:-60}
 
 step "self-test of the log checker"
 bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest results would mean nothing"
 
 tp=0 tf=0 tx=0 ts=0
 xfails=
-for m in $MATRIX; do
+runs=$MATRIX
+[ "$STRESS" != 0 ] && runs="$runs stress"
+for m in $runs; do
+	suite=test timeout=$BOOT_TIMEOUT
+	if [ "$m" = stress ]; then
+		# KML and normal processes side by side on two CPUs.
+		suite=stress timeout=$((STRESS + 300))
+		m="max,on,2,kmltest.stress=$STRESS"
+	fi
 	IFS=, read -r cpu pti smp param <<< "$m"
 	label="$cpu/pti=$pti/smp$smp${param:+/$param}"
-	log=$BUILD/logs/test-$cpu-pti$pti-smp$smp${param:+-$param}.log
-	step "guest suite on $label"
+	[ $suite = stress ] && label="stress/$cpu/pti=$pti/smp$smp/${STRESS}s"
+	log=$BUILD/logs/$suite-$cpu-pti$pti-smp$smp${param:+-${param//[^a-z0-9=]/_}}.log
+	step "guest $suite suite on $label"
 	start=$(date +%s)
 	# kml=off: /trusted programs must run exactly as normal ones
 	expect=${KML_EXPECT_TRUSTED_CPL:-3}
 	[ "$param" = kml=off ] && expect=3
-	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$param" CPU=$cpu PTI=$pti SMP=$smp SUITE=test QUIET=1 TIMEOUT=$BOOT_TIMEOUT LOG=$log \
+	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$param" CPU=$cpu PTI=$pti SMP=$smp SUITE=$suite QUIET=1 TIMEOUT=$timeout LOG=$log \
 		bash "$top/scripts/qemu-run.sh"
 	qrc=$?
 	out=$(bash "$top/tests/harness/check-log.sh" "$log" "$label" "$qrc")

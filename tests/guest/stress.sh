@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0
+# Mixed stress, run by /bin/busybox sh: stress.sh SECONDS TRUSTED_CPL
+# KML and normal processes side by side on every CPU: fork/exec storms
+# in both directions, pipelines crossing modes, signal storms, red-zone
+# checkers, threads.  Each worker loops until the deadline and records
+# any failure; the run fails if any worker failed or did not finish.
+secs=${1:-60} tcpl=${2:-0}
+end=$(( $(date +%s) + secs ))
+dir=/tmp/stress.$$
+mkdir -p $dir
+worker() {	# name command...
+	name=$1
+	shift
+	n=0
+	while [ "$(date +%s)" -lt $end ]; do
+		if ! "$@" > $dir/$name.out 2>&1; then
+			echo "FAIL after $n rounds: $*" >> $dir/failures
+			tail -5 $dir/$name.out >> $dir/failures
+			return
+		fi
+		n=$((n + 1))
+	done
+	echo "$name $n" >> $dir/rounds
+}
+probe_both() {
+	/trusted/kt-probe; [ $? = "$tcpl" ] || return 1
+	/bin/kt-probe; [ $? = 3 ] || return 1
+	/trusted/busybox sh -c /bin/kt-probe; [ $? = 3 ] || return 1
+	/bin/busybox sh -c /trusted/kt-probe; [ $? = "$tcpl" ]
+}
+pipes() {
+	[ "$(/trusted/busybox seq 1 20000 | /bin/busybox awk '{s += $1} END {print s}' | /trusted/busybox cat)" = 200010000 ]
+}
+worker forks probe_both &
+worker pipes pipes &
+worker signals-k /trusted/kt-signals &
+worker signals-n /bin/kt-signals &
+worker redzone-k /trusted/kt-redzone &
+worker threads-k /trusted/kt-threads &
+worker threads-n /bin/kt-threads &
+worker forkexec-k /trusted/kt-forkexec &
+worker fpu-k /trusted/kt-fpu &
+worker fpu-n /bin/kt-fpu &
+wait
+echo "# rounds per worker:"; sed 's/^/#   /' $dir/rounds
+fail=0
+if [ -s $dir/failures ]; then
+	cat $dir/failures
+	fail=1
+fi
+[ "$(wc -l < $dir/rounds)" = 10 ] || { echo "not ok - only $(wc -l < $dir/rounds) of 10 workers finished"; fail=1; }
+rm -rf $dir
+[ $fail = 0 ] && echo "ok - $secs s of mixed KML and normal load"
+exit $fail
