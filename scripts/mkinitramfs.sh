@@ -52,7 +52,22 @@ install -m 0755 "$G/init" "$ROOT/init"
 for f in suite.sh boot.sh busybox.sh demo.sh trust.sh strace.sh coredump.sh stress.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
-[ -f "$G/xfail.list" ] && install -m 0644 "$G/xfail.list" "$ROOT/tests/xfail.list"
+for f in xfail.list skip.list; do
+	[ -f "$G/$f" ] && install -m 0644 "$G/$f" "$ROOT/tests/$f"
+done
+
+# The kernel's own x86 selftests, in both places (needs a built kernel).
+if [ -f "$BUILD/obj-tiny/.config" ]; then
+	bash "$KML_TOP/scripts/build-x86-selftests.sh"
+	mkdir -p "$ROOT/bin/x86" "$ROOT/trusted/x86"
+	while read -r t; do
+		install -m 0755 "$BUILD/x86-selftests/$t" "$ROOT/bin/x86/$t"
+		install -m 0755 "$BUILD/x86-selftests/$t" "$ROOT/trusted/x86/$t"
+	done < "$BUILD/x86-selftests/list"
+	cp "$BUILD/x86-selftests/list" "$ROOT/tests/x86.list"
+else
+	say "no kernel built yet: the image has no x86 selftests"
+fi
 
 # glibc runtime: what the dynamic programs need, plus the usual companions
 # so that other Debian programs copied into the image can run too.
@@ -85,7 +100,7 @@ nogroup:x:65534:
 GR
 
 # Ownership and modes: root-owned, not writable by group or others.
-chmod 0755 "$ROOT" "$ROOT/trusted" "$ROOT"/trusted/* "$ROOT"/bin/kt-*
+chmod 0755 "$ROOT" "$ROOT/trusted" "$ROOT"/trusted/kt-* "$ROOT"/bin/kt-*
 chmod 1777 "$ROOT/tmp"
 (cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$IMG.tmp"
 mv "$IMG.tmp" "$IMG"

@@ -5,8 +5,9 @@
  * there: on an unmapped page that is a double fault.  The child spins with
  * RSP on an unmapped page while the timer interrupt and a competing
  * process force interrupts and context switches, then restores RSP and
- * exits normally.  Then a push onto an unmapped stack must kill the
- * child with SIGSEGV, and nothing else.
+ * exits normally; the same with RSP at a kernel-half address and at a
+ * non-canonical one, which a KML program may load too.  Then a push onto
+ * an unmapped stack must kill the child with SIGSEGV, and nothing else.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -69,6 +70,31 @@ int main(void)
 	printf("# spun %llu TSC ticks with RSP on an unmapped page\n", t1 - t0);
 	kt_check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		 "spinning with RSP on an unmapped page survives interrupts and switches");
+
+	{
+		static char *const odd[] = {
+			(char *)0xffffc90000000000UL,	/* kernel half (vmalloc) */
+			(char *)0x8000000000000000UL,	/* non-canonical */
+		};
+		unsigned int i;
+
+		for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+			hog = fork();
+			if (hog == 0)
+				for (;;)
+					;
+			pid = fork();
+			if (pid == 0) {
+				spin_on_bad_stack(odd[i], 100000000);
+				_exit(0);
+			}
+			waitpid(pid, &st, 0);
+			kill(hog, SIGKILL);
+			waitpid(hog, NULL, 0);
+			kt_check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				 "spinning with RSP = %p survives interrupts and switches", odd[i]);
+		}
+	}
 
 	pid = fork();
 	if (pid == 0) {

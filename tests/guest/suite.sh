@@ -17,24 +17,32 @@ for arg in $(cat /proc/cmdline); do
 	kmltest.stress=*) stress_secs=${arg#*=} ;;
 	esac
 done
-# Tests expected to fail in a mode: "test:mode:reason" lines.
+# Tests expected to fail in a mode, and tests not run in a mode (unsafe
+# there by design): "test:mode:reason" lines.
 XFAIL_LIST=/tests/xfail.list
+SKIP_LIST=/tests/skip.list
 TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 
 result() {	# test mode status detail
 	echo "KMLTEST: RESULT $1 $2 $3 $4"
 }
 
-xfail_reason() {
-	[ -f $XFAIL_LIST ] || return 1
-	grep -v '^#' $XFAIL_LIST | grep "^$1:$2:" | head -1 | cut -d: -f3-
+list_reason() {	# list test mode
+	[ -f "$1" ] || return 1
+	grep -v '^#' "$1" | grep "^$2:$3:" | head -1 | cut -d: -f3-
 }
+xfail_reason() { list_reason $XFAIL_LIST "$1" "$2"; }
 
 # run_test name mode command...: exit 0 pass, 77 skip, else fail
 run_test() {
 	name=$1 mode=$2
 	shift 2
 	if [ "$mode" = trusted ]; then expect=$trusted_cpl; else expect=3; fi
+	skip=$(list_reason $SKIP_LIST "$name" "$mode")
+	if [ -n "$skip" ]; then
+		result "$name" "$mode" SKIP "$skip"
+		return
+	fi
 	echo "KMLTEST: BEGIN $name $mode"
 	KMLTEST_MODE=$mode KMLTEST_EXPECT_CPL=$expect timeout $TEST_TIMEOUT "$@"
 	rc=$?
@@ -45,8 +53,9 @@ run_test() {
 		else
 			result "$name" "$mode" PASS ok
 		fi
-	elif [ $rc = 77 ]; then
-		result "$name" "$mode" SKIP "skipped"
+	elif [ $rc = 77 ] || { [ $rc = 4 ] && [ "${name#x86/}" != "$name" ]; }; then
+		# 77: automake's skip; 4: kselftest's skip (KSFT_SKIP)
+		result "$name" "$mode" SKIP "the test skipped itself (feature absent)"
 	elif [ -n "$why" ]; then
 		result "$name" "$mode" XFAIL "$why"
 	elif [ $rc = 143 ] || [ $rc = 124 ]; then
@@ -80,6 +89,17 @@ boot)
 	;;
 demo)
 	/tests/demo.sh "$trusted_cpl"
+	;;
+x86)
+	# The kernel's own tools/testing/selftests/x86, 64-bit.
+	set -- $(cat /tests/x86.list)
+	echo "KMLTEST: PLAN $(( $# * 2 ))"
+	for mode in normal trusted; do
+		if [ $mode = trusted ]; then dir=/trusted/x86; else dir=/bin/x86; fi
+		for t in "$@"; do
+			run_test "x86/$t" $mode "$dir/$t"
+		done
+	done
 	;;
 stress)
 	echo "KMLTEST: PLAN 1"

@@ -8,23 +8,30 @@
 #   BOOT_TIMEOUT=seconds      per boot (default 600)
 #   STRESS=seconds            mixed KML/normal stress on 2 vCPUs after the
 #                             matrix (default 60; 0 skips it)
+#   X86=1|0                   the kernel's tools/testing/selftests/x86 in
+#                             both modes, one boot (default 1)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/lib.sh"
 MATRIX=${MATRIX:-"max,on,2 max,off,1 qemu64,on,1 qemu64,off,2 max,on,1,kml=off"}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 STRESS=${STRESS:-60}
+X86=${X86:-1}
 
 step "self-test of the log checker"
 bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest results would mean nothing"
 
 tp=0 tf=0 tx=0 ts=0
-xfails=
+xfails= skips=
 runs=$MATRIX
+[ "$X86" != 0 ] && runs="$runs x86"
 [ "$STRESS" != 0 ] && runs="$runs stress"
 for m in $runs; do
 	suite=test timeout=$BOOT_TIMEOUT
-	if [ "$m" = stress ]; then
+	if [ "$m" = x86 ]; then
+		suite=x86
+		m="max,on,2"
+	elif [ "$m" = stress ]; then
 		# KML and normal processes side by side on two CPUs.
 		suite=stress timeout=$((STRESS + 300))
 		m="max,on,2,kmltest.stress=$STRESS"
@@ -32,6 +39,7 @@ for m in $runs; do
 	IFS=, read -r cpu pti smp param <<< "$m"
 	label="$cpu/pti=$pti/smp$smp${param:+/$param}"
 	[ $suite = stress ] && label="stress/$cpu/pti=$pti/smp$smp/${STRESS}s"
+	[ $suite = x86 ] && label="x86-selftests/$cpu/pti=$pti/smp$smp"
 	log=$BUILD/logs/$suite-$cpu-pti$pti-smp$smp${param:+-${param//[^a-z0-9=]/_}}.log
 	step "guest $suite suite on $label"
 	start=$(date +%s)
@@ -46,16 +54,22 @@ for m in $runs; do
 	eval "$(printf '%s\n' "$out" | sed -n 's/^SUMMARY //p')"
 	say "$label: $passed passed, $failed failed, $xfail expected failures, $skipped skipped in $(( $(date +%s) - start ))s (log: $log)"
 	tp=$((tp + passed)) tf=$((tf + failed)) tx=$((tx + xfail)) ts=$((ts + skipped))
-	xfails="$xfails$(printf '%s\n' "$out" | grep '^XFAIL' || true)"
+	xf=$(printf '%s\n' "$out" | grep '^XFAIL' || true)
+	[ -n "$xf" ] && xfails="$xfails$xf"$'\n'
+	sk=$(printf '%s\n' "$out" | grep '^SKIP' || true)
+	[ -n "$sk" ] && skips="$skips$sk"$'\n'
 done
 
 echo
 if [ -n "$xfails" ]; then
 	echo "Expected failures (tests/guest/xfail.list):"
-	printf '%s\n' "$xfails" | sed 's/^/  /'
+	printf '%s' "$xfails" | sed 's/^/  /'
 else
 	echo "Expected failures: none listed (tests/guest/xfail.list)"
 fi
-[ $ts -gt 0 ] && echo "Skipped: $ts"
+if [ -n "$skips" ]; then
+	echo "Skipped ($ts; tests/guest/skip.list, or the test found its feature absent):"
+	printf '%s' "$skips" | sed 's/^/  /'
+fi
 echo "$tp passed, $tf failed"
 [ $tf = 0 ]

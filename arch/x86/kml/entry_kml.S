@@ -17,10 +17,10 @@
  *     error-code vector comes from a software INT n.
  *
  * What the stub does, touching only the KML IST stack and the destination:
- *   - a KML user frame (CS == __KML_CS and the saved RSP in the user half,
- *     the predicate of kml_user_frame()) moves to the top of the task's
- *     kernel stack, where the CPU would have put it on a ring 3 -> ring 0
- *     transition;
+ *   - a KML user frame (CS == __KML_CS and the saved RSP outside the
+ *     current task's kernel stack, the predicate of kml_user_frame()) moves
+ *     to the top of the task's kernel stack, where the CPU would have put
+ *     it on a ring 3 -> ring 0 transition, whatever the program's RSP;
  *   - any other frame moves back to the interrupted stack, below the
  *     interrupted RSP aligned down to 16 bytes, as the CPU would have put
  *     it without IST;
@@ -48,6 +48,7 @@
 #include <asm/ibt.h>
 #include <asm/kml.h>
 #include <asm/nospec-branch.h>
+#include <asm/page_types.h>
 #include <asm/percpu.h>
 #include <asm/segment.h>
 #include <asm/smap.h>
@@ -151,8 +152,13 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	movq	-2*8(%rdx), %rdi		/* interrupted RSP */
 	cmpq	$__KML_CS, -4*8(%rdx)		/* interrupted CS */
 	jne	.Lkernel_frame
-	btq	$63, %rdi
-	jc	.Lkernel_frame
+	/* __KML_CS on the task's own kernel stack is kernel context. */
+	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rax
+	subq	$THREAD_SIZE, %rax
+	negq	%rax
+	addq	%rdi, %rax			/* rax = RSP - stack bottom */
+	cmpq	$THREAD_SIZE, %rax
+	jb	.Lkernel_frame
 	/* KML user frame: to the top of the task's kernel stack. */
 	addq	$256, 5*8(%rsp)			/* its handler: upper half */
 	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rdi

@@ -56,6 +56,12 @@ static gate_desc kml_idt[IDT_ENTRIES] __page_aligned_bss;
 static struct desc_ptr kml_idt_descr __ro_after_init;
 
 
+/* The second half of kml_user_frame() in asm/ptrace.h. */
+noinstr bool kml_sp_off_task_stack(unsigned long sp)
+{
+	return sp - (current_top_of_stack() - THREAD_SIZE) >= THREAD_SIZE;
+}
+
 bool arch_kml_mm(struct mm_struct *mm)
 {
 	return kml_mm(mm);
