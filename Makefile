@@ -11,10 +11,6 @@ KFLAVOR := $(KCONFIG)$(if $(filter-out 0,$(DEBUG)),-debug)
 BZIMAGE := $(BUILD)/obj-$(KFLAVOR)/arch/x86/boot/bzImage
 INITRD := $(BUILD)/initramfs.cpio.gz
 
-# The CPL that programs under /trusted must run at with this series: the
-# guest tests check it (a kml=off boot always expects 3).
-KML_EXPECT_TRUSTED_CPL ?= 0
-export KML_EXPECT_TRUSTED_CPL
 
 .PHONY: help deps kernel initramfs run shell test patches clean distclean check-deps
 

@@ -11,6 +11,10 @@ PRISTINE=$BUILD/pristine/linux-source-6.12	# unpacked tarball, never modified
 SRC=$BUILD/src				# pristine + overlay + series
 OBJ=$BUILD/obj${KCONFIG:+-$KCONFIG}	# out-of-tree kernel objects (O=)
 OVERLAY_DIRS="arch/x86/kml kernel/kml"
+
+# The CPL that programs under /trusted must run at with this series; the
+# guest tests check it (a kml=off boot always expects 3).
+KML_EXPECT_TRUSTED_CPL=${KML_EXPECT_TRUSTED_CPL:-0}
 OVERLAY_FILES="Kconfig.kml Documentation/kml.rst include/linux/kml.h arch/x86/include/asm/kml.h"
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/kml-ccache}

@@ -38,7 +38,7 @@ rel=$(dirname "$KERNEL")/../../../include/config/kernel.release
 
 append="console=ttyS0 panic=-1 pti=$PTI kmltest.suite=$SUITE kmltest.cpus=$SMP kmltest.cpu=$CPU"
 [ -n "$kver" ] && append="$append kmltest.kver=$kver"
-append="$append kmltest.trusted_cpl=${KML_EXPECT_TRUSTED_CPL:-3} ${APPEND:-}"
+append="$append kmltest.trusted_cpl=$KML_EXPECT_TRUSTED_CPL ${APPEND:-}"
 
 if [ "$ACCEL" = auto ]; then
 	ACCEL=tcg

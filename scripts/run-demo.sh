@@ -8,7 +8,7 @@ set -euo pipefail
 log=$BUILD/logs/demo.log
 SUITE=demo ICOUNT=1 QUIET=1 TIMEOUT=${TIMEOUT:-300} LOG=$log CPU=${CPU:-max} PTI=${PTI:-on} \
 	bash "$KML_TOP/scripts/qemu-run.sh" || die "the demo boot failed; log: $log"
-expect=${KML_EXPECT_TRUSTED_CPL:-3}
+expect=$KML_EXPECT_TRUSTED_CPL
 echo
 echo "=================== Kernel Mode Linux demo ==================="
 tr -d '\r' < "$log" | sed -n 's/^KMLDEMO-KERNEL: /kernel /p'

@@ -25,10 +25,11 @@ static void stepped_code(void)
 		"1:	dec	%%ecx\n\t"
 		"jnz	1b\n"		/* 1 + 5 * 2 = 11 instructions */
 		"step_end:\n\t"
+		"movabs	$0x1122334455667788, %%r12\n\t"
 		"int3\n"
 		"bp_after:\n\t"
 		"nop\n\t"
-		: : : "rcx", "memory", "cc");
+		: : : "rcx", "r12", "memory", "cc");
 }
 
 int main(void)
@@ -70,6 +71,8 @@ int main(void)
 	ptrace(PTRACE_GETREGS, pid, 0, &r);
 	kt_check(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && r.rip == (unsigned long)bp_after,
 		 "int3 stops with SIGTRAP after the breakpoint");
+	/* GETREGS reads the saved registers where they really are. */
+	kt_check(r.r12 == 0x1122334455667788ULL, "GETREGS at the breakpoint shows r12 (%#llx)", r.r12);
 
 	/* PTRACE_SYSCALL: an entry and an exit stop per system call. */
 	for (;;) {

@@ -44,7 +44,7 @@ for m in $runs; do
 	step "guest $suite suite on $label"
 	start=$(date +%s)
 	# kml=off: /trusted programs must run exactly as normal ones
-	expect=${KML_EXPECT_TRUSTED_CPL:-3}
+	expect=$KML_EXPECT_TRUSTED_CPL
 	[ "$param" = kml=off ] && expect=3
 	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$param" CPU=$cpu PTI=$pti SMP=$smp SUITE=$suite QUIET=1 TIMEOUT=$timeout LOG=$log \
 		bash "$top/scripts/qemu-run.sh"

@@ -33,7 +33,8 @@
  *     in kml_handlers[] (kernel frames: [vector], KML user frames:
  *     [256 + vector]).  That is the stock handler, which sees exactly the
  *     frame it would have seen with the stock IDT, except for a KML user
- *     #DB, which goes to kml_asm_exc_debug_user.
+ *     #DB or int3, which go to kml_asm_exc_debug_user and
+ *     kml_asm_exc_int3_user.
  * Nothing can write below RSP on the destination stack between the last
  * POP and the JMP: IF is 0, and NMI, #MC and #DB keep their own IST.
  *
@@ -106,7 +107,8 @@ _ASM_NOKPROBE(entry_SYSCALL_64_kml)
  * SIGTRAP, may schedule), and returns with IRET at CPL 0.
  * Entry: IF = 0, hardware frame (no error code) at the task stack top.
  */
-SYM_CODE_START(kml_asm_exc_debug_user)
+.macro KML_USER_ENTRY name cfunc
+SYM_CODE_START(\name)
 	UNWIND_HINT_IRET_ENTRY
 	ENDBR
 	ASM_CLAC
@@ -114,10 +116,23 @@ SYM_CODE_START(kml_asm_exc_debug_user)
 	pushq	$-1				/* pt_regs->orig_ax: no syscall */
 	PUSH_AND_CLEAR_REGS
 	movq	%rsp, %rdi
-	call	noist_exc_debug
+	call	\cfunc
 	jmp	restore_regs_and_return_to_kernel
-SYM_CODE_END(kml_asm_exc_debug_user)
-_ASM_NOKPROBE(kml_asm_exc_debug_user)
+SYM_CODE_END(\name)
+_ASM_NOKPROBE(\name)
+.endm
+
+KML_USER_ENTRY kml_asm_exc_debug_user noist_exc_debug
+
+/*
+ * kml_asm_exc_int3_user: int3 from KML user code.  For an RPL 0 frame the
+ * stock asm_exc_int3 opens a 6-word gap below the frame (room for the
+ * call emulation of text_poke_bp()), which would leave pt_regs below
+ * task_pt_regs(), where ptrace and signal delivery look.  Same entry as
+ * for #DB, calling the stock exc_int3(), which sees user_mode() and does
+ * the user work.
+ */
+KML_USER_ENTRY kml_asm_exc_int3_user exc_int3
 
 	.popsection
 	.pushsection .text, "ax"

@@ -112,7 +112,10 @@ void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
 
 void __kml_start_thread(struct pt_regs *regs)
 {
-	preempt_disable();
+	unsigned long flags;
+
+	/* The IDT, CR4 and MSRs of this CPU change together. */
+	local_irq_save(flags);
 	if (kml_mm(current->mm)) {
 		regs->csx = __KML_CS;
 		regs->ssx = __KERNEL_DS;
@@ -121,7 +124,7 @@ void __kml_start_thread(struct pt_regs *regs)
 	} else {
 		kml_cpu_leave(current);
 	}
-	preempt_enable();
+	local_irq_restore(flags);
 }
 
 void __kml_cr4_written(unsigned long cr4)
@@ -231,6 +234,7 @@ static int __init kml_arch_init(void)
 		kml_idt[v] = g;
 	}
 	kml_handlers[IDT_ENTRIES + X86_TRAP_DB] = (unsigned long)kml_asm_exc_debug_user;
+	kml_handlers[IDT_ENTRIES + X86_TRAP_BP] = (unsigned long)kml_asm_exc_int3_user;
 	kml_idt_descr.size = sizeof(kml_idt) - 1;
 	kml_idt_descr.address = (unsigned long)kml_idt;
 
