@@ -12,7 +12,7 @@ gdb strace libc6-dev gzip"
 missing() {
 	local p out=
 	for p in $PKGS linux-source-6.12; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		grep -q 'ok installed' <<< "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" ||
 			out="$out $p"
 	done
 	echo "$out"
@@ -39,7 +39,7 @@ apt-get update -qq || die "apt-get update failed"
 # archive, take the newest 6.12 and say so loudly: the series is then
 # checked against it by 'make kernel'.
 src_pkg="linux-source-6.12=$KERNEL_DEB_VERSION"
-if ! apt-cache madison linux-source-6.12 | grep -qF "$KERNEL_DEB_VERSION"; then
+if ! grep -qF "$KERNEL_DEB_VERSION" <<< "$(apt-cache madison linux-source-6.12)"; then
 	avail=$(apt-cache madison linux-source-6.12 | awk '{print $3; exit}')
 	[ -n "$avail" ] || die "no linux-source-6.12 package in the apt sources"
 	cat >&2 <<MSG

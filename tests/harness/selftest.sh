@@ -16,7 +16,7 @@ case_() {
 	out=$(bash "$here/check-log.sh" "$tmp/log" self "$qrc")
 	rc=$?
 	n=$((n + 1))
-	if [ "$rc" = "$want_rc" ] && printf '%s\n' "$out" | grep -qx "SUMMARY $want"; then
+	if [ "$rc" = "$want_rc" ] && grep -qx "SUMMARY $want" <<< "$out"; then
 		echo "ok $n - check-log: $name"
 	else
 		bad=$((bad + 1))
@@ -85,6 +85,7 @@ KMLTEST: RESULT a normal PASS ok
 KMLTEST: RESULT a trusted XFAIL needs feature X
 KMLTEST-END
 LOG
+case_ "a long log with an early end marker passes (no SIGPIPE race)" 0 0 "passed=2 failed=0 xfail=0 skipped=0" < <(printf '%s\nKMLTEST-END\n' "$ok2"; for i in $(seq 1 40000); do echo "reboot noise line $i"; done)
 case_ "serial CRs are ignored" 0 0 "passed=2 failed=0 xfail=0 skipped=0" < <(printf '%s\nKMLTEST-END\n' "$ok2" | sed 's/$/\r/')
 
 echo "1..$n"
