@@ -8,6 +8,8 @@ DEBUG ?= 0
 export BUILD KCONFIG DEBUG
 
 KFLAVOR := $(KCONFIG)$(if $(filter-out 0,$(DEBUG)),-debug)
+# KASAN and lockdep want more guest memory.
+QEMU_MEM := $(if $(filter-out 0,$(DEBUG)),2G,1G)
 BZIMAGE := $(BUILD)/obj-$(KFLAVOR)/arch/x86/boot/bzImage
 INITRD := $(BUILD)/initramfs.cpio.gz
 
@@ -40,10 +42,10 @@ run: kernel initramfs
 	@KERNEL=$(BZIMAGE) bash scripts/run-demo.sh
 
 shell: kernel initramfs
-	@KERNEL=$(BZIMAGE) SUITE=shell bash scripts/qemu-run.sh
+	@KERNEL=$(BZIMAGE) MEM=$(QEMU_MEM) SUITE=shell bash scripts/qemu-run.sh
 
 test: kernel initramfs
-	@KERNEL=$(BZIMAGE) bash tests/harness/run-tests.sh
+	@KERNEL=$(BZIMAGE) MEM=$(QEMU_MEM) bash tests/harness/run-tests.sh
 
 patches: check-deps
 	@bash scripts/export-series.sh
