@@ -18,14 +18,10 @@ export KCONFIG
 OBJ=$BUILD/obj-$flavor
 need_cmd gcc make flex bison bc ccache perl
 
-if [ "$KCONFIG" = stock ]; then
-	# The same configuration without the series: a pristine tree.
-	tree=$PRISTINE
-	bash "$KML_TOP/scripts/prepare-tree.sh" >&2
-else
-	tree=$SRC
-	bash "$KML_TOP/scripts/prepare-tree.sh" >&2
-fi
+bash "$KML_TOP/scripts/prepare-tree.sh" >&2
+tree=$SRC
+# The same configuration without the series: the pristine tree.
+[ "$KCONFIG" = stock ] && tree=$PRISTINE
 
 frags=("$KML_TOP/configs/kml.config")
 [ "${DEBUG:-0}" != 0 ] && frags+=("$KML_TOP/configs/debug.config")

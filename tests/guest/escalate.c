@@ -53,6 +53,22 @@ static int sigreturn_child(int cs)
 	return st;
 }
 
+/* SETREGS with one selector replaced must fail with EIO. */
+static void check_setregs_refused(pid_t pid, const struct user_regs_struct *orig,
+				  int ss, unsigned short sel)
+{
+	struct user_regs_struct regs = *orig;
+	long r;
+
+	if (ss)
+		regs.ss = sel;
+	else
+		regs.cs = sel;
+	errno = 0;
+	r = ptrace(PTRACE_SETREGS, pid, 0, &regs);
+	kt_check(r == -1 && errno == EIO, "SETREGS %s=%#x refused with EIO", ss ? "ss" : "cs", sel);
+}
+
 static int status_kernel_mode(void)
 {
 	char line[128];
@@ -92,20 +108,10 @@ int main(void)
 	kt_check(ptrace(PTRACE_SETREGS, pid, 0, &regs) == 0, "SETREGS of unchanged registers works");
 	/* Every ring 0 selector but the tracee's own is refused. */
 	for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
-		if (bad[i] != orig.cs) {
-			regs = orig;
-			regs.cs = bad[i];
-			errno = 0;
-			r = ptrace(PTRACE_SETREGS, pid, 0, &regs);
-			kt_check(r == -1 && errno == EIO, "SETREGS cs=%#x refused with EIO", bad[i]);
-		}
-		if (bad[i] != orig.ss) {
-			regs = orig;
-			regs.ss = bad[i];
-			errno = 0;
-			r = ptrace(PTRACE_SETREGS, pid, 0, &regs);
-			kt_check(r == -1 && errno == EIO, "SETREGS ss=%#x refused with EIO", bad[i]);
-		}
+		if (bad[i] != orig.cs)
+			check_setregs_refused(pid, &orig, 0, bad[i]);
+		if (bad[i] != orig.ss)
+			check_setregs_refused(pid, &orig, 1, bad[i]);
 	}
 	if (kml) {
 		regs = orig;

@@ -72,7 +72,14 @@ static void kml_write_cr4(unsigned long cr4)
 	asm volatile("mov %0,%%cr4" : : "r" (cr4) : "memory");
 }
 
-/* Bring this CPU into the KML state.  Preemption is disabled. */
+/* The selectors of KML user code, whatever exec, a signal or sigreturn set. */
+static void kml_set_selectors(struct pt_regs *regs)
+{
+	regs->csx = __KML_CS;
+	regs->ssx = __KERNEL_DS;
+}
+
+/* Bring this CPU into the KML state.  IRQs are disabled. */
 static void kml_cpu_enter(void)
 {
 	if (!this_cpu_read(kml_cpu_state)) {
@@ -117,8 +124,7 @@ void __kml_start_thread(struct pt_regs *regs)
 	/* The IDT, CR4 and MSRs of this CPU change together. */
 	local_irq_save(flags);
 	if (kml_mm(current->mm)) {
-		regs->csx = __KML_CS;
-		regs->ssx = __KERNEL_DS;
+		kml_set_selectors(regs);
 		current->thread.gsbase = 0;
 		kml_cpu_enter();
 	} else {
@@ -164,10 +170,8 @@ void arch_kml_grant_mm(struct mm_struct *mm)
 
 void __kml_signal_regs(struct pt_regs *regs)
 {
-	if (kml_mm(current->mm)) {
-		regs->csx = __KML_CS;
-		regs->ssx = __KERNEL_DS;
-	}
+	if (kml_mm(current->mm))
+		kml_set_selectors(regs);
 }
 
 int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
