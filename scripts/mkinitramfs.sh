@@ -33,7 +33,7 @@ build() {	# output source flags...
 		say "built $out"
 	fi
 }
-for t in cpl signals forkexec pipe fpu memory demo redzone badstack escalate ptrace probe; do
+for t in cpl signals forkexec pipe fpu memory demo redzone badstack escalate ptrace probe regs; do
 	build "kt-$t" "$t.c" -static
 done
 build kt-hello-static hello.c -static

@@ -18,6 +18,13 @@ case " $($bb cat /proc/cmdline) " in
 *) want="Kernel Mode Linux enabled" ;;
 esac
 check "boot message: $want" sh -c "$bb dmesg | $bb grep -q 'kml: $want'"
+# Which KML system call entry this boot uses (the kernel says so).
+case " $($bb cat /proc/cmdline) " in
+*" kml=off "*) ;;
+*" kml_fastpath=off "*) fp="system call fast path disabled (kml_fastpath=off)" ;;
+*) fp="system call fast path (enabled|not used with this configuration)" ;;
+esac
+[ -n "${fp:-}" ] && check "boot message: $fp" sh -c "$bb dmesg | $bb grep -qE 'kml: $fp'"
 # The machine configuration the harness asked for really took effect.
 flags=$($bb grep -m1 '^flags' /proc/cpuinfo)
 case " $($bb cat /proc/cmdline) " in

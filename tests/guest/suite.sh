@@ -8,13 +8,14 @@
 #   kmltest.cpus=N          number of CPUs QEMU was started with
 #   kmltest.kver=V          kernel release the host built
 suite=${1:-test}
-trusted_cpl=3 cpus= kver= stress_secs=60
+trusted_cpl=3 cpus= kver= stress_secs=60 only=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kmltest.trusted_cpl=*) trusted_cpl=${arg#*=} ;;
 	kmltest.cpus=*) cpus=${arg#*=} ;;
 	kmltest.kver=*) kver=${arg#*=} ;;
 	kmltest.stress=*) stress_secs=${arg#*=} ;;
+	kmltest.only=*) only=$(echo "${arg#*=}" | tr , ' ') ;;
 	esac
 done
 # Tests expected to fail in a mode, and tests not run in a mode (unsafe
@@ -65,21 +66,33 @@ run_test() {
 	fi
 }
 
-TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory redzone badstack escalate ptrace"
+TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs"
 
 case $suite in
 test)
-	set -- $TESTS
-	echo "KMLTEST: PLAN $(( ($# + 5) * 2 ))"
+	# kmltest.only=a,b runs just those tests (for debugging, not CI).
+	script_tests="boot busybox trust strace coredump"
+	if [ -n "$only" ]; then
+		sel=
+		for t in $script_tests $TESTS; do
+			case " $only " in *" $t "*) sel="$sel $t" ;; esac
+		done
+	else
+		sel="$script_tests $TESTS"
+	fi
+	set -- $sel
+	echo "KMLTEST: PLAN $(( $# * 2 ))"
 	for mode in normal trusted; do
 		if [ $mode = trusted ]; then dir=/trusted; else dir=/bin; fi
-		run_test boot $mode "$dir/busybox" sh /tests/boot.sh "$dir" "$kver" "$cpus"
-		run_test busybox $mode "$dir/busybox" sh /tests/busybox.sh "$dir"
-		run_test trust $mode "$dir/busybox" sh /tests/trust.sh "$dir" "$trusted_cpl"
-		run_test strace $mode "$dir/busybox" sh /tests/strace.sh "$dir"
-		run_test coredump $mode "$dir/busybox" sh /tests/coredump.sh "$dir"
-		for t in $TESTS; do
-			run_test "$t" $mode "$dir/kt-$t"
+		for t in $sel; do
+			case $t in
+			boot) run_test boot $mode "$dir/busybox" sh /tests/boot.sh "$dir" "$kver" "$cpus" ;;
+			busybox) run_test busybox $mode "$dir/busybox" sh /tests/busybox.sh "$dir" ;;
+			trust) run_test trust $mode "$dir/busybox" sh /tests/trust.sh "$dir" "$trusted_cpl" ;;
+			strace) run_test strace $mode "$dir/busybox" sh /tests/strace.sh "$dir" ;;
+			coredump) run_test coredump $mode "$dir/busybox" sh /tests/coredump.sh "$dir" ;;
+			*) run_test "$t" $mode "$dir/kt-$t" ;;
+			esac
 		done
 	done
 	;;

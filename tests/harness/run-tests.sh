@@ -4,7 +4,7 @@
 # the total as the last line: "N passed, N failed".
 #
 #   MATRIX="cpu,pti,smp[,kernel parameter] ..."
-#       default: max,on,2 max,off,1 qemu64,on,1 qemu64,off,2 max,on,1,kml=off
+#       default: max,on,2 max,off,1 qemu64,on,1 qemu64,off,2,kml_fastpath=off max,on,1,kml=off
 #   BOOT_TIMEOUT=seconds      per boot (default 600)
 #   STRESS=seconds            mixed KML/normal stress on 2 vCPUs after the
 #                             matrix (default 60; 0 skips it)
@@ -13,7 +13,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/lib.sh"
-MATRIX=${MATRIX:-"max,on,2 max,off,1 qemu64,on,1 qemu64,off,2 max,on,1,kml=off"}
+MATRIX=${MATRIX:-"max,on,2 max,off,1 qemu64,on,1 qemu64,off,2,kml_fastpath=off max,on,1,kml=off"}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 STRESS=${STRESS:-60}
 X86=${X86:-1}

@@ -58,47 +58,6 @@
 	.pushsection .entry.text, "ax"
 
 /*
- * entry_SYSCALL_64_kml: MSR_LSTAR while this CPU is in the KML state, so
- * only a KML task ever gets here; every other task uses the unchanged
- * entry_SYSCALL_64.
- *
- * Entry: SYSCALL executed at CPL 0 by a KML program.  RIP in RCX, RFLAGS
- * in R11, IF/TF/DF/AC cleared by MSR_SYSCALL_MASK, CS/SS from MSR_STAR,
- * RSP still the program's stack: SYSCALL pushes nothing, so its red zone
- * is untouched.  GS base = per-CPU base (both bases), kernel CR3 already.
- *
- * Compared with entry_SYSCALL_64 it skips SWAPGS, the CR3 switch and the
- * user/kernel speculation barriers (IBRS, untraining, branch history):
- * the caller is trusted kernel-mode code.  It builds pt_regs with
- * __KML_CS and __KERNEL_DS, so seccomp, ptrace, audit and signals see the
- * real selectors, and runs the same do_syscall_64().
- *
- * Exit, IRQs off: IRET at CPL 0 through restore_regs_and_return_to_kernel,
- * never SYSRET (which lands at CPL 3).  After an execve of a normal
- * program the frame holds __USER_CS: then the stock user exit runs.
- */
-SYM_CODE_START(entry_SYSCALL_64_kml)
-	UNWIND_HINT_ENTRY
-	ENDBR
-	movq	%rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)
-	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rsp
-	pushq	$__KERNEL_DS				/* pt_regs->ss */
-	pushq	PER_CPU_VAR(cpu_tss_rw + TSS_sp2)	/* pt_regs->sp */
-	pushq	%r11					/* pt_regs->flags */
-	pushq	$__KML_CS				/* pt_regs->cs */
-	pushq	%rcx					/* pt_regs->ip */
-	pushq	%rax					/* pt_regs->orig_ax */
-	PUSH_AND_CLEAR_REGS rax=$-ENOSYS
-	movq	%rsp, %rdi
-	movslq	%eax, %rsi
-	call	do_syscall_64
-	cmpw	$__KML_CS, CS(%rsp)
-	jne	swapgs_restore_regs_and_return_to_usermode
-	jmp	restore_regs_and_return_to_kernel
-SYM_CODE_END(entry_SYSCALL_64_kml)
-_ASM_NOKPROBE(entry_SYSCALL_64_kml)
-
-/*
  * kml_asm_exc_debug_user: #DB (single-step, breakpoints) from KML user
  * code, once the stub has moved the frame to the top of the task stack.
  * The stock asm_exc_debug would take its kernel path (RPL 0) and call the

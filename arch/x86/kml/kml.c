@@ -19,8 +19,10 @@
  */
 #define pr_fmt(fmt) "kml: " fmt
 
+#include <linux/context_tracking_state.h>
 #include <linux/init.h>
 #include <linux/kml.h>
+#include <linux/kstrtox.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
@@ -55,6 +57,18 @@ unsigned long kml_handlers[2 * IDT_ENTRIES] __ro_after_init;
 static gate_desc kml_idt[IDT_ENTRIES] __page_aligned_bss;
 static struct desc_ptr kml_idt_descr __ro_after_init;
 
+/* MSR_LSTAR in the KML state: entry_SYSCALL_64_kml or its fast variant. */
+static unsigned long kml_lstar __ro_after_init;
+
+/* kml_fastpath=off: every KML system call takes the generic path. */
+static bool kml_fastpath __initdata = true;
+
+static int __init kml_fastpath_setup(char *arg)
+{
+	return kstrtobool(arg, &kml_fastpath);
+}
+early_param("kml_fastpath", kml_fastpath_setup);
+
 
 /* The second half of kml_user_frame() in asm/ptrace.h. */
 noinstr bool kml_sp_off_task_stack(unsigned long sp)
@@ -87,7 +101,7 @@ static void kml_cpu_enter(void)
 		kml_write_cr4(this_cpu_read(cpu_tlbstate.cr4) &
 			      ~(X86_CR4_SMEP | X86_CR4_SMAP));
 		load_idt(&kml_idt_descr);
-		wrmsrl(MSR_LSTAR, (unsigned long)entry_SYSCALL_64_kml);
+		wrmsrl(MSR_LSTAR, kml_lstar);
 	}
 	/* Per-CPU bases differ: rewrite on every switch-in (migration). */
 	wrmsrl(MSR_KERNEL_GS_BASE, this_cpu_read(this_cpu_off));
@@ -120,9 +134,11 @@ void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
 void __kml_start_thread(struct pt_regs *regs)
 {
 	unsigned long flags;
+	bool from_kml;
 
 	/* The IDT, CR4 and MSRs of this CPU change together. */
 	local_irq_save(flags);
+	from_kml = this_cpu_read(kml_cpu_state);
 	if (kml_mm(current->mm)) {
 		kml_set_selectors(regs);
 		current->thread.gsbase = 0;
@@ -131,6 +147,13 @@ void __kml_start_thread(struct pt_regs *regs)
 		kml_cpu_leave(current);
 	}
 	local_irq_restore(flags);
+	/*
+	 * An execve() issued in kernel mode may end in the fast exit: every
+	 * register is new, and for a normal program pt_regs->cs is now
+	 * __USER_CS.  Send it to the generic exit (see __kml_regs_written()).
+	 */
+	if (from_kml)
+		set_thread_flag(TIF_NOTIFY_RESUME);
 }
 
 void __kml_cr4_written(unsigned long cr4)
@@ -168,10 +191,28 @@ void arch_kml_grant_mm(struct mm_struct *mm)
 	}
 }
 
+/*
+ * The fast system call exit of entry_kml_syscall.S reloads neither the
+ * callee-saved registers (the system call preserved them) nor anything
+ * else a system call does not change; it returns at CPL 0.  Whatever
+ * writes a KML task's pt_regs during a system call (execve, rt_sigreturn,
+ * a ptrace write during a ptrace event stop) calls this: a work flag
+ * sends that exit down the generic path, which reloads every register and
+ * knows how to return to user mode.  TIF_NOTIFY_RESUME is the flag whose
+ * work (resume_user_mode_work()) is harmless when there is nothing to do.
+ */
+void __kml_regs_written(struct task_struct *task)
+{
+	if (kml_mm(task->mm))
+		set_tsk_thread_flag(task, TIF_NOTIFY_RESUME);
+}
+
 void __kml_signal_regs(struct pt_regs *regs)
 {
-	if (kml_mm(current->mm))
+	if (kml_mm(current->mm)) {
 		kml_set_selectors(regs);
+		__kml_regs_written(current);
+	}
 }
 
 int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
@@ -189,6 +230,28 @@ int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
 		return 0;
 	/* A KML task keeps its selectors; writing them back is allowed. */
 	return value == want ? 1 : -EIO;
+}
+
+/*
+ * The fast system call path does not call the context tracking, lockdep
+ * and entry-debug hooks of the generic path: use it only where they are
+ * compiled out or, for context tracking (nohz_full=), not enabled.
+ */
+static unsigned long __init kml_syscall_entry(void)
+{
+	if (!kml_fastpath) {
+		pr_info("system call fast path disabled (kml_fastpath=off)\n");
+		return (unsigned long)entry_SYSCALL_64_kml;
+	}
+	if (IS_ENABLED(CONFIG_TRACE_IRQFLAGS) || IS_ENABLED(CONFIG_LOCKDEP) ||
+	    IS_ENABLED(CONFIG_DEBUG_ENTRY) || IS_ENABLED(CONFIG_KMSAN) ||
+	    IS_ENABLED(CONFIG_X86_DEBUG_FPU) || IS_ENABLED(CONFIG_DEBUG_RSEQ) ||
+	    context_tracking_enabled()) {
+		pr_info("system call fast path not used with this configuration (debug hooks or context tracking)\n");
+		return (unsigned long)entry_SYSCALL_64_kml;
+	}
+	pr_info("system call fast path enabled\n");
+	return (unsigned long)entry_SYSCALL_64_kml_fast;
 }
 
 static void kml_set_gate_offset(gate_desc *g, unsigned long addr)
@@ -239,6 +302,7 @@ static int __init kml_arch_init(void)
 	}
 	kml_handlers[IDT_ENTRIES + X86_TRAP_DB] = (unsigned long)kml_asm_exc_debug_user;
 	kml_handlers[IDT_ENTRIES + X86_TRAP_BP] = (unsigned long)kml_asm_exc_int3_user;
+	kml_lstar = kml_syscall_entry();
 	kml_idt_descr.size = sizeof(kml_idt) - 1;
 	kml_idt_descr.address = (unsigned long)kml_idt;
 

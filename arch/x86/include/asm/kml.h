@@ -56,6 +56,7 @@ static __always_inline bool kml_mm(const struct mm_struct *mm)
 /* entry_kml.S */
 extern const char kml_ist_stubs[];	/* 16 bytes a vector */
 void entry_SYSCALL_64_kml(void);
+void entry_SYSCALL_64_kml_fast(void);
 void kml_asm_exc_debug_user(void);
 void kml_asm_exc_int3_user(void);
 
@@ -66,6 +67,7 @@ bool __kml_pgd_keep_exec(pgd_t *pgdp);
 void __kml_signal_regs(struct pt_regs *regs);
 int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
 			     u16 value);
+void __kml_regs_written(struct task_struct *task);
 
 /* __switch_to(): bring this CPU into or out of the KML state. */
 static __always_inline void kml_switch_to(struct task_struct *prev,
@@ -128,6 +130,18 @@ static __always_inline int kml_ptrace_set_segment(struct task_struct *task,
 	return 0;
 }
 
+/*
+ * ptrace writes a register of a stopped task.  The fast system call exit
+ * (entry_kml_syscall.S) does not reload the callee-saved registers from
+ * pt_regs: anything that writes a KML task's pt_regs while it is inside
+ * a system call must send that exit down the generic path.
+ */
+static __always_inline void kml_ptrace_regs_written(struct task_struct *task)
+{
+	if (static_branch_unlikely(&kml_active_key))
+		__kml_regs_written(task);
+}
+
 /* arch_prctl(ARCH_SET_GS) is refused in a KML task: GS is the kernel's. */
 static __always_inline bool kml_refuse_gs(struct task_struct *task)
 {
@@ -151,6 +165,7 @@ static inline int kml_ptrace_set_segment(struct task_struct *task,
 {
 	return 0;
 }
+static inline void kml_ptrace_regs_written(struct task_struct *task) { }
 static inline bool kml_refuse_gs(struct task_struct *task) { return false; }
 
 #endif /* CONFIG_KERNEL_MODE_LINUX */

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Constants for entry_kml_syscall.S that only C can compute: where the
+ * thread flags live in task_struct and which flags send a system call
+ * down the generic path.  Kbuild turns this into kml-asm-offsets.h.
+ */
+#define COMPILE_OFFSETS
+
+#include <linux/entry-common.h>
+#include <linux/kbuild.h>
+#include <linux/sched.h>
+#include <asm/syscall.h>
+#include <asm/unistd.h>
+
+/* Any of these at entry: the generic path (seccomp, ptrace, audit, ...). */
+#define KML_SYSCALL_WORK_ANY	(SYSCALL_WORK_ENTER | SYSCALL_WORK_EXIT)
+
+/*
+ * Any of these at exit: the generic exit.  EXIT_TO_USER_MODE_WORK is what
+ * exit_to_user_mode_prepare() loops on; the three x86 flags are what
+ * arch_exit_work() acts on.
+ */
+#define KML_EXIT_WORK_ANY	(EXIT_TO_USER_MODE_WORK | _TIF_USER_RETURN_NOTIFY | \
+				 _TIF_IO_BITMAP | _TIF_NEED_FPU_LOAD)
+
+static void __used common(void)
+{
+	OFFSET(KML_TASK_ti_flags, task_struct, thread_info.flags);
+	OFFSET(KML_TASK_ti_syscall_work, task_struct, thread_info.syscall_work);
+	DEFINE(KML_SYSCALL_WORK_ANY_MASK, KML_SYSCALL_WORK_ANY);
+	DEFINE(KML_EXIT_WORK_ANY_MASK, KML_EXIT_WORK_ANY);
+	DEFINE(KML_NR_SYSCALLS, NR_syscalls);
+}
