@@ -33,9 +33,11 @@ build() {	# output source flags...
 		say "built $out"
 	fi
 }
-for t in cpl signals forkexec pipe fpu memory demo redzone badstack escalate ptrace probe regs; do
+for t in cpl signals forkexec pipe fpu memory demo redzone badstack escalate ptrace probe regs runas peek; do
 	build "kt-$t" "$t.c" -static
 done
+build kt-secure secure.c
+build libkt-preload.so preload.c -shared -fPIC
 build kt-hello-static hello.c -static
 build kt-hello-dynamic hello.c -DKT_DYNAMIC
 build kt-threads threads.c -pthread
@@ -47,9 +49,11 @@ cp "$BB" "$ROOT/bin/busybox"
 	[ -e "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
 done
 cp "$OUT"/kt-* "$ROOT/bin/"
+mkdir -p "$ROOT/lib"
+cp "$OUT/libkt-preload.so" "$ROOT/lib/"
 cp "$OUT"/kt-* "$BB" "$ROOT/trusted/"
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh boot.sh busybox.sh demo.sh trust.sh strace.sh coredump.sh stress.sh; do
+for f in suite.sh boot.sh busybox.sh demo.sh trust.sh policy.sh strace.sh coredump.sh stress.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
 for f in xfail.list skip.list; do

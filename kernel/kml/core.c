@@ -2,14 +2,25 @@
 /*
  * Kernel Mode Linux: generic part.
  *
- *  - the kml= boot parameter;
- *  - the exec-time decision: a program runs at CPL 0 iff the file actually
- *    mapped (bprm->file, resolved to its absolute path, not the string
- *    given to execve) lies under the trusted directory, and that file and
- *    every directory above it up to the root are root-owned and not
- *    writable by group or others.  Otherwise it runs normally and, if it
- *    was under the trusted directory, the kernel says why (rate-limited);
- *  - the "KernelMode:" line of /proc/<pid>/status.
+ *  - the policy (kml= boot parameter, kernel.kml.policy sysctl): off, root
+ *    (default: only a caller with euid 0 gets kernel mode) or all;
+ *  - the trusted directory (kml_trusted_dir= boot parameter, default
+ *    /trusted; kernel.kml.trusted_dir shows it);
+ *  - the exec-time decision: a program runs at CPL 0 iff the policy lets
+ *    the caller, the exec is not traced by an unprivileged tracer nor under
+ *    no_new_privs, and every file of the exec (the program, and for a #!
+ *    script or binfmt_misc, the script and its interpreter) lies under the
+ *    trusted directory, resolved (not the string given to execve), with
+ *    the file and every directory above it root-owned and not writable by
+ *    group or others.  Otherwise the program runs normally and, if it was
+ *    under the trusted directory, the kernel says why (rate-limited) and
+ *    counts it;
+ *  - a KML exec is a privilege grant like a setuid-root exec: secure-exec
+ *    (AT_SECURE) and not dumpable; ptrace attach, /proc/<pid>/mem and
+ *    process_vm_{readv,writev} on a KML task need CAP_SYS_PTRACE in the
+ *    initial user namespace;
+ *  - counters in /sys/kernel/kml/ and the "KernelMode:" line of
+ *    /proc/<pid>/status.
  *
  * See Documentation/kml.rst.
  */
@@ -17,38 +28,112 @@
 
 #include <linux/binfmts.h>
 #include <linux/cache.h>
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/kml.h>
+#include <linux/kobject.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/path.h>
 #include <linux/printk.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/security.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/sysctl.h>
+#include <linux/sysfs.h>
+#include <linux/uidgid.h>
 
+/* Set up by the architecture at boot unless kml=off or it refused. */
 bool kml_enabled __ro_after_init = true;
 
-static const char kml_trusted_dir[] = "/trusted";
+enum kml_policy { KML_POLICY_OFF, KML_POLICY_ROOT, KML_POLICY_ALL };
+static const char * const kml_policy_names[] = { "off", "root", "all" };
+static int kml_policy = KML_POLICY_ROOT;
 
-/* kml=off disables Kernel Mode Linux for this boot; kml=on is the default. */
+#define KML_DIR_MAX	256
+static char kml_trusted_dir[KML_DIR_MAX] __ro_after_init = "/trusted";
+
+static int kml_parse_policy(const char *s)
+{
+	int i;
+
+	if (!strcmp(s, "on"))	/* the kml=on of earlier versions */
+		return KML_POLICY_ROOT;
+	for (i = 0; i < ARRAY_SIZE(kml_policy_names); i++)
+		if (!strcmp(s, kml_policy_names[i]))
+			return i;
+	return -EINVAL;
+}
+
+/* kml=off|root|all; kml=off leaves the machinery off for the whole boot. */
 static int __init kml_setup(char *arg)
 {
+	int p;
+
 	if (!arg)
 		return -EINVAL;
-	if (!strcmp(arg, "off"))
-		kml_enabled = false;
-	else if (!strcmp(arg, "on"))
-		kml_enabled = true;
-	else
-		pr_warn("unknown kml=%s ignored (use on or off)\n", arg);
+	p = kml_parse_policy(arg);
+	if (p < 0) {
+		pr_warn("unknown kml=%s ignored (use off, root or all)\n", arg);
+		return 0;
+	}
+	kml_policy = p;
+	kml_enabled = p != KML_POLICY_OFF;
 	return 0;
 }
 early_param("kml", kml_setup);
+
+/*
+ * kml_trusted_dir=/abs/path: absolute, no trailing slash, no empty, "."
+ * or ".." component, not "/" itself.
+ */
+static int __init kml_dir_setup(char *arg)
+{
+	const char *c;
+	size_t len;
+
+	if (!arg)
+		return -EINVAL;
+	len = strlen(arg);
+	if (arg[0] != '/' || len < 2 || len >= KML_DIR_MAX || arg[len - 1] == '/')
+		goto bad;
+	for (c = arg; *c; c++) {
+		if (*c != '/')
+			continue;
+		if (c[1] == '/' || (c[1] == '.' && (c[2] == '/' || !c[2])) ||
+		    (c[1] == '.' && c[2] == '.' && (c[3] == '/' || !c[3])))
+			goto bad;
+	}
+	strscpy(kml_trusted_dir, arg, sizeof(kml_trusted_dir));
+	return 0;
+bad:
+	pr_warn("kml_trusted_dir=%s ignored: it must be an absolute, normalized directory path other than /\n",
+		arg);
+	return 0;
+}
+early_param("kml_trusted_dir", kml_dir_setup);
+
+/* Counters: what ran at CPL 0, what did not and why. */
+enum kml_stat {
+	KML_GRANTED,
+	KML_REFUSED_POLICY,	/* policy off, or root and the caller is not */
+	KML_REFUSED_UNSAFE,	/* traced by an unprivileged tracer, no_new_privs, shared fs */
+	KML_REFUSED_UNTRUSTED,	/* owner or mode of the file or a directory */
+	KML_REFUSED_INTERPRETER,	/* a script or interpreter that does not qualify */
+	KML_NR_STATS
+};
+static const char * const kml_stat_names[KML_NR_STATS] = {
+	"execs_granted", "refused_policy", "refused_unsafe",
+	"refused_untrusted", "refused_interpreter",
+};
+static atomic_long_t kml_stats[KML_NR_STATS];
 
 static bool kml_inode_trusted(const struct inode *inode)
 {
@@ -87,43 +172,61 @@ static bool kml_ancestors_trusted(const struct path *file_path)
 	return ok;
 }
 
-/*
- * Returns true if @bprm may run in kernel mode.  @path_out receives the
- * resolved path when the file lies under the trusted directory, so that a
- * refusal can be reported.
- */
-static bool kml_file_trusted(struct linux_binprm *bprm, char *buf, int len,
-			     const char **path_out, const char **why)
+/* Is @file under the trusted directory?  Returns its path if so, else NULL. */
+static const char *kml_trusted_path(struct file *file, char *buf, int len)
 {
-	const size_t dlen = sizeof(kml_trusted_dir) - 1;
+	size_t dlen = strlen(kml_trusted_dir);
 	const char *path;
 
-	*path_out = NULL;
-	path = d_absolute_path(&bprm->file->f_path, buf, len);
+	path = d_absolute_path(&file->f_path, buf, len);
 	if (IS_ERR(path))
-		return false;
+		return NULL;
 	if (strncmp(path, kml_trusted_dir, dlen) || path[dlen] != '/')
-		return false;
-	*path_out = path;
-
-	if (bprm->interp != bprm->filename) {
-		*why = "started through an interpreter (#! or binfmt_misc)";
-		return false;
-	}
-	if (!kml_inode_trusted(file_inode(bprm->file))) {
-		*why = "the file is not root-owned or is writable by group or others";
-		return false;
-	}
-	if (!kml_ancestors_trusted(&bprm->file->f_path)) {
-		*why = "a directory on its path is not root-owned or is group/other-writable";
-		return false;
-	}
-	return true;
+		return NULL;
+	return path;
 }
 
+/* Owner and mode of @file and of every directory above it. */
+static bool kml_file_trusted(struct file *file)
+{
+	return kml_inode_trusted(file_inode(file)) &&
+	       kml_ancestors_trusted(&file->f_path);
+}
+
+/*
+ * exec_binprm() is about to replace @outer (a #! script, or a file handed
+ * to a binfmt_misc interpreter) by its interpreter.  Kernel mode needs
+ * every file of the chain to qualify: remember if this one does not.
+ */
+void kml_exec_interp(struct linux_binprm *bprm, struct file *outer)
+{
+	char *buf;
+
+	if (!kml_enabled || bprm->kml_interp == KML_INTERP_UNTRUSTED)
+		return;
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (buf && kml_trusted_path(outer, buf, PATH_MAX) && kml_file_trusted(outer))
+		bprm->kml_interp = KML_INTERP_TRUSTED;
+	else
+		bprm->kml_interp = KML_INTERP_UNTRUSTED;
+	kfree(buf);
+}
+
+static void kml_refuse(enum kml_stat stat, const char *path, const char *why)
+{
+	atomic_long_inc(&kml_stats[stat]);
+	pr_notice_ratelimited("%s runs in user mode: %s\n", path, why);
+}
+
+/*
+ * At the point of no return of exec, with the caller's credentials still
+ * current: does the new program run at CPL 0?  Reads the policy once, so
+ * a concurrent policy change applies to an exec entirely or not at all.
+ */
 void kml_exec_grant(struct linux_binprm *bprm)
 {
-	const char *path, *why = NULL;
+	int policy = READ_ONCE(kml_policy);
+	const char *path;
 	char *buf;
 
 	if (!kml_enabled)
@@ -131,11 +234,72 @@ void kml_exec_grant(struct linux_binprm *bprm)
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
 		return;		/* the program runs in user mode */
-	if (kml_file_trusted(bprm, buf, PATH_MAX, &path, &why))
-		arch_kml_grant_mm(bprm->mm);
-	else if (path && why)
-		pr_notice_ratelimited("%s runs in user mode: %s\n", path, why);
+	path = kml_trusted_path(bprm->file, buf, PATH_MAX);
+	if (!path && bprm->kml_interp == KML_INTERP_TRUSTED) {
+		/* a trusted script whose interpreter lies elsewhere */
+		atomic_long_inc(&kml_stats[KML_REFUSED_INTERPRETER]);
+		pr_notice_ratelimited("%s runs in user mode: its interpreter is not under %s\n",
+				      bprm->filename, kml_trusted_dir);
+		goto out;
+	}
+	if (!path)
+		goto out;
+	if (policy == KML_POLICY_OFF) {
+		atomic_long_inc(&kml_stats[KML_REFUSED_POLICY]);
+		goto out;
+	}
+	if (policy == KML_POLICY_ROOT && !uid_eq(current_euid(), GLOBAL_ROOT_UID)) {
+		atomic_long_inc(&kml_stats[KML_REFUSED_POLICY]);
+		goto out;
+	}
+	if ((bprm->unsafe & LSM_UNSAFE_PTRACE) &&
+	    !ptracer_capable(current, &init_user_ns)) {
+		kml_refuse(KML_REFUSED_UNSAFE, path, "traced by a tracer without CAP_SYS_PTRACE");
+		goto out;
+	}
+	if (bprm->unsafe & (LSM_UNSAFE_NO_NEW_PRIVS | LSM_UNSAFE_SHARE)) {
+		kml_refuse(KML_REFUSED_UNSAFE, path,
+			   "no_new_privs is set or the fs context is shared");
+		goto out;
+	}
+	if (bprm->kml_interp == KML_INTERP_UNTRUSTED) {
+		kml_refuse(KML_REFUSED_INTERPRETER, path,
+			   "it interprets a script or file that does not qualify");
+		goto out;
+	}
+	if (!kml_file_trusted(bprm->file)) {
+		kml_refuse(KML_REFUSED_UNTRUSTED, path,
+			   "the file or a directory on its path is not root-owned or is writable by group or others");
+		goto out;
+	}
+
+	atomic_long_inc(&kml_stats[KML_GRANTED]);
+	arch_kml_grant_mm(bprm->mm);
+	/*
+	 * A privilege grant, like a setuid-root exec: AT_SECURE for the
+	 * dynamic loader (no LD_PRELOAD, LD_LIBRARY_PATH, ...), no parent
+	 * death signal, a sane stack limit, and dumpable only as
+	 * fs.suid_dumpable allows (0 by default: not at all).
+	 */
+	bprm->secureexec = 1;
+	bprm->interp_flags |= BINPRM_FLAGS_ENFORCE_NONDUMP;
+out:
 	kfree(buf);
+}
+
+/*
+ * ptrace attach, /proc/<pid>/mem and process_vm_{readv,writev} on a KML
+ * task need CAP_SYS_PTRACE in the initial user namespace, whatever the
+ * task's dumpable flag or user namespace: they inject code that runs at
+ * CPL 0.
+ */
+bool kml_ptrace_denied(struct mm_struct *mm, unsigned int mode)
+{
+	if (!kml_enabled || !(mode & PTRACE_MODE_ATTACH) || !arch_kml_mm(mm))
+		return false;
+	if (mode & PTRACE_MODE_NOAUDIT)
+		return !has_ns_capability_noaudit(current, &init_user_ns, CAP_SYS_PTRACE);
+	return !has_ns_capability(current, &init_user_ns, CAP_SYS_PTRACE);
 }
 
 void kml_proc_status(struct seq_file *m, struct mm_struct *mm)
@@ -143,13 +307,95 @@ void kml_proc_status(struct seq_file *m, struct mm_struct *mm)
 	seq_printf(m, "KernelMode:\t%d\n", arch_kml_mm(mm) ? 1 : 0);
 }
 
+/* kernel.kml.policy: changing it needs CAP_SYS_ADMIN and is logged. */
+static int kml_policy_sysctl(const struct ctl_table *table, int write,
+			     void *buffer, size_t *lenp, loff_t *ppos)
+{
+	char val[8];
+	struct ctl_table t = { .data = val, .maxlen = sizeof(val) };
+	int ret, new, old;
+
+	if (write && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	strscpy(val, kml_policy_names[READ_ONCE(kml_policy)], sizeof(val));
+	ret = proc_dostring(&t, write, buffer, lenp, ppos);
+	if (ret || !write)
+		return ret;
+	new = kml_parse_policy(strim(val));
+	if (new < 0)
+		return -EINVAL;
+	if (!kml_enabled && new != KML_POLICY_OFF)
+		return -ENODEV;	/* booted with kml=off, or refused at boot */
+	old = xchg(&kml_policy, new);
+	pr_notice("policy changed from %s to %s by %s[%d] (uid %u)\n",
+		  kml_policy_names[old], kml_policy_names[new], current->comm,
+		  task_pid_nr(current), from_kuid(&init_user_ns, current_uid()));
+	return 0;
+}
+
+static struct ctl_table kml_sysctls[] = {
+	{
+		.procname	= "policy",
+		.maxlen		= 8,
+		.mode		= 0644,
+		.proc_handler	= kml_policy_sysctl,
+	},
+	{
+		.procname	= "trusted_dir",
+		.data		= kml_trusted_dir,
+		.maxlen		= KML_DIR_MAX,
+		.mode		= 0444,
+		.proc_handler	= proc_dostring,
+	},
+};
+
+static ssize_t kml_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	int i;
+
+	for (i = 0; i < KML_NR_STATS; i++)
+		if (!strcmp(attr->attr.name, kml_stat_names[i]))
+			return sysfs_emit(buf, "%ld\n", atomic_long_read(&kml_stats[i]));
+	return -EINVAL;
+}
+
+#define KML_STAT_ATTR(n) \
+	static struct kobj_attribute kml_attr_##n = __ATTR(n, 0444, kml_stat_show, NULL)
+KML_STAT_ATTR(execs_granted);
+KML_STAT_ATTR(refused_policy);
+KML_STAT_ATTR(refused_unsafe);
+KML_STAT_ATTR(refused_untrusted);
+KML_STAT_ATTR(refused_interpreter);
+
+static struct attribute *kml_stat_attrs[] = {
+	&kml_attr_execs_granted.attr,
+	&kml_attr_refused_policy.attr,
+	&kml_attr_refused_unsafe.attr,
+	&kml_attr_refused_untrusted.attr,
+	&kml_attr_refused_interpreter.attr,
+	NULL,
+};
+
+static const struct attribute_group kml_stat_group = {
+	.attrs = kml_stat_attrs,
+};
+
 static int __init kml_report(void)
 {
-	if (kml_enabled)
-		pr_info("Kernel Mode Linux enabled: programs under %s/ run at CPL 0\n",
-			kml_trusted_dir);
-	else
+	struct kobject *kobj;
+
+	register_sysctl("kernel/kml", kml_sysctls);
+	kobj = kobject_create_and_add("kml", kernel_kobj);
+	if (!kobj || sysfs_create_group(kobj, &kml_stat_group))
+		pr_warn("cannot create /sys/kernel/kml\n");
+	if (!kml_enabled) {
+		kml_policy = KML_POLICY_OFF;
 		pr_info("Kernel Mode Linux disabled\n");
+		return 0;
+	}
+	pr_info("Kernel Mode Linux enabled: programs under %s/ run at CPL 0 (policy %s)\n",
+		kml_trusted_dir, kml_policy_names[kml_policy]);
 	return 0;
 }
 late_initcall(kml_report);

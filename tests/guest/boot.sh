@@ -21,7 +21,7 @@ check "boot message: $want" sh -c "$bb dmesg | $bb grep -q 'kml: $want'"
 # Which KML system call entry this boot uses (the kernel says so).
 case " $($bb cat /proc/cmdline) " in
 *" kml=off "*) ;;
-*" kml_fastpath=off "*) fp="system call fast path disabled (kml_fastpath=off)" ;;
+*" kml_fastpath=off "*) fp='system call fast path disabled \(kml_fastpath=off\)' ;;
 *) fp="system call fast path (enabled|not used with this configuration)" ;;
 esac
 [ -n "${fp:-}" ] && check "boot message: $fp" sh -c "$bb dmesg | $bb grep -qE 'kml: $fp'"

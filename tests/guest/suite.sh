@@ -71,7 +71,7 @@ TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory r
 case $suite in
 test)
 	# kmltest.only=a,b runs just those tests (for debugging, not CI).
-	script_tests="boot busybox trust strace coredump"
+	script_tests="boot busybox trust policy strace coredump"
 	if [ -n "$only" ]; then
 		sel=
 		for t in $script_tests $TESTS; do
@@ -83,14 +83,15 @@ test)
 	set -- $sel
 	echo "KMLTEST: PLAN $(( $# * 2 ))"
 	for mode in normal trusted; do
-		if [ $mode = trusted ]; then dir=/trusted; else dir=/bin; fi
+		if [ $mode = trusted ]; then dir=/trusted cpl=$trusted_cpl; else dir=/bin cpl=3; fi
 		for t in $sel; do
 			case $t in
 			boot) run_test boot $mode "$dir/busybox" sh /tests/boot.sh "$dir" "$kver" "$cpus" ;;
 			busybox) run_test busybox $mode "$dir/busybox" sh /tests/busybox.sh "$dir" ;;
 			trust) run_test trust $mode "$dir/busybox" sh /tests/trust.sh "$dir" "$trusted_cpl" ;;
 			strace) run_test strace $mode "$dir/busybox" sh /tests/strace.sh "$dir" ;;
-			coredump) run_test coredump $mode "$dir/busybox" sh /tests/coredump.sh "$dir" ;;
+			policy) run_test policy $mode "$dir/busybox" sh /tests/policy.sh "$dir" "$trusted_cpl" ;;
+			coredump) run_test coredump $mode "$dir/busybox" sh /tests/coredump.sh "$dir" "$cpl" ;;
 			*) run_test "$t" $mode "$dir/kt-$t" ;;
 			esac
 		done

@@ -35,15 +35,28 @@ check "the same directory fixed" "$tcpl" "$(cpl_of /trusted/sub/kt-probe)"
 $bb chmod 0775 /trusted
 check "a group-writable /trusted" 3 "$(cpl_of /trusted/kt-probe)"
 $bb chmod 0755 /trusted
-# The interpreter reads its own status with a builtin, so that no other
-# program is executed.
-printf '#!/trusted/busybox sh\nwhile read -r k v; do [ "$k" = KernelMode: ] && echo "$k $v"; done < /proc/$$/status\n' > /trusted/kt-script
-$bb chmod 0755 /trusted/kt-script
-check "a #! script in /trusted runs its interpreter in user mode" "KernelMode: 0" "$(/trusted/kt-script)"
+# Scripts: kernel mode iff the script and its interpreter both qualify.
+# Each script reads its interpreter's status with a builtin, so that no
+# other program is executed.
+body='while read -r k v; do [ "$k" = KernelMode: ] && echo "$k $v"; done < /proc/$$/status'
+script() {	# file interpreter mode
+	printf '#!%s sh\n%s\n' "$2" "$body" > "$1"
+	$bb chmod "$3" "$1"
+}
+if [ "$tcpl" = 0 ]; then km=1; else km=0; fi
+script /trusted/kt-script /trusted/busybox 0755
+check "a #! script in /trusted with a trusted interpreter" "KernelMode: $km" "$(/trusted/kt-script)"
+script /trusted/kt-script-bin /bin/busybox 0755
+check "a #! script in /trusted with an interpreter outside" "KernelMode: 0" "$(/trusted/kt-script-bin)"
+script /tmp/kt-script /trusted/busybox 0755
+check "a #! script outside /trusted with a trusted interpreter" "KernelMode: 0" "$(/tmp/kt-script)"
+script /trusted/kt-script-gw /trusted/busybox 0775
+check "a group-writable #! script in /trusted" "KernelMode: 0" "$(/trusted/kt-script-gw)"
 check "exec from a trusted shell to a normal program" 3 "$(cpl_of /trusted/busybox sh -c /bin/kt-probe)"
 check "exec from a normal shell to a trusted program" "$tcpl" "$(cpl_of /bin/busybox sh -c /trusted/kt-probe)"
 if [ "$tcpl" = 0 ]; then
 	check "refusals are logged" yes "$($bb dmesg | $bb grep -q 'kt-gw runs in user mode' && echo yes)"
 fi
-$bb rm -rf /tmp/kt-probe /tmp/kt-link /opt/kt-hard /trusted/kt-gw /trusted/sub /trusted/kt-script
+$bb rm -rf /tmp/kt-probe /tmp/kt-link /opt/kt-hard /trusted/kt-gw /trusted/sub /trusted/kt-script \
+	/trusted/kt-script-bin /tmp/kt-script /trusted/kt-script-gw
 exit $fail
