@@ -21,7 +21,6 @@
 #include "kt.h"
 
 #define KML_CS		0x38
-#define KERNEL_CS	0x10
 #define KERNEL_DS	0x18
 #define USER_CS		0x33
 #define USER_DS		0x2b
@@ -87,12 +86,17 @@ int main(void)
 {
 	int cpl = kt_cpl(), st, r, i;
 	int kml = cpl == 0;
-	unsigned short bad[] = { KML_CS, KERNEL_CS, KERNEL_DS, 0x08, KML_CS | 1 };
+	/* Every GDT slot (1-16) with RPL 0, and __KML_CS with RPL 1 and 2. */
+	unsigned short bad[18];
 	struct user_regs_struct regs, orig;
 	pid_t pid;
 
 	kt_check(status_kernel_mode() == kml, "/proc/self/status KernelMode is %d at CPL %d",
 		 status_kernel_mode(), cpl);
+	for (i = 0; i < 16; i++)
+		bad[i] = (i + 1) * 8;
+	bad[16] = KML_CS | 1;
+	bad[17] = KML_CS | 2;
 
 	pid = fork();
 	if (pid == 0) {
