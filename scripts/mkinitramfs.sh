@@ -53,7 +53,7 @@ mkdir -p "$ROOT/lib"
 cp "$OUT/libkt-preload.so" "$ROOT/lib/"
 cp "$OUT"/kt-* "$BB" "$ROOT/trusted/"
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh boot.sh busybox.sh demo.sh trust.sh policy.sh strace.sh coredump.sh stress.sh; do
+for f in suite.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
 for f in xfail.list skip.list; do

@@ -115,6 +115,11 @@ x86)
 		done
 	done
 	;;
+dir)
+	# Booted with kml_trusted_dir= (see tests/harness/run-tests.sh).
+	echo "KMLTEST: PLAN 1"
+	run_test trusteddir normal /bin/busybox sh /tests/trusteddir.sh "$trusted_cpl"
+	;;
 stress)
 	echo "KMLTEST: PLAN 1"
 	TEST_TIMEOUT=$((stress_secs + 120))

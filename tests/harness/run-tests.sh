@@ -8,6 +8,7 @@
 #   BOOT_TIMEOUT=seconds      per boot (default 600)
 #   STRESS=seconds            mixed KML/normal stress on 2 vCPUs after the
 #                             matrix (default 60; 0 skips it)
+#   (always) one boot with kml_trusted_dir=/opt/kml (tests/guest/trusteddir.sh)
 #   X86=1|0                   the kernel's tools/testing/selftests/x86 in
 #                             both modes, one boot (default 1)
 set -uo pipefail
@@ -24,6 +25,7 @@ bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest r
 tp=0 tf=0 tx=0 ts=0
 xfails= skips=
 runs=$MATRIX
+runs="$runs dir"
 [ "$X86" != 0 ] && runs="$runs x86"
 [ "$STRESS" != 0 ] && runs="$runs stress"
 for m in $runs; do
@@ -31,6 +33,10 @@ for m in $runs; do
 	if [ "$m" = x86 ]; then
 		suite=x86
 		m="max,on,2"
+	elif [ "$m" = dir ]; then
+		# A configured trusted directory; an invalid value first.
+		suite=dir
+		m="max,on,1,kml_trusted_dir=relative/dir kml_trusted_dir=/opt/kml"
 	elif [ "$m" = stress ]; then
 		# KML and normal processes side by side on two CPUs.
 		suite=stress timeout=$((STRESS + 300))
@@ -40,6 +46,7 @@ for m in $runs; do
 	label="$cpu/pti=$pti/smp$smp${param:+/$param}"
 	[ $suite = stress ] && label="stress/$cpu/pti=$pti/smp$smp/${STRESS}s"
 	[ $suite = x86 ] && label="x86-selftests/$cpu/pti=$pti/smp$smp"
+	[ $suite = dir ] && label="trusted-dir/$cpu/pti=$pti/smp$smp"
 	log=$BUILD/logs/$suite-$cpu-pti$pti-smp$smp${param:+-${param//[^a-z0-9=]/_}}.log
 	step "guest $suite suite on $label"
 	start=$(date +%s)
