@@ -68,20 +68,6 @@ static void check_setregs_refused(pid_t pid, const struct user_regs_struct *orig
 	kt_check(r == -1 && errno == EIO, "SETREGS %s=%#x refused with EIO", ss ? "ss" : "cs", sel);
 }
 
-static int status_kernel_mode(void)
-{
-	char line[128];
-	int v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "KernelMode:", 11))
-			v = atoi(line + 11);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 int main(void)
 {
 	int cpl = kt_cpl(), st, r, i;
@@ -91,8 +77,8 @@ int main(void)
 	struct user_regs_struct regs, orig;
 	pid_t pid;
 
-	kt_check(status_kernel_mode() == kml, "/proc/self/status KernelMode is %d at CPL %d",
-		 status_kernel_mode(), cpl);
+	kt_check(kt_kernel_mode() == kml, "/proc/self/status KernelMode is %d at CPL %d",
+		 kt_kernel_mode(), cpl);
 	for (i = 0; i < 16; i++)
 		bad[i] = (i + 1) * 8;
 	bad[16] = KML_CS | 1;

@@ -46,6 +46,21 @@ static inline int kt_cpl(void)
 	return cs & 3;
 }
 
+/* The KernelMode: line of /proc/self/status (1 or 0), -1 if absent. */
+static inline int kt_kernel_mode(void)
+{
+	char line[128];
+	int v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "KernelMode:", 11))
+			v = atoi(line + 11);
+	if (f)
+		fclose(f);
+	return v;
+}
+
 static inline const char *kt_mode(void)
 {
 	const char *m = getenv("KMLTEST_MODE");

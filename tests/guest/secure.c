@@ -24,20 +24,6 @@
 /* Defined by libkt-preload.so only. */
 extern int kt_preload_marker __attribute__((weak));
 
-static int kernel_mode_line(void)
-{
-	char line[128];
-	int km = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "KernelMode:", 11))
-			km = atoi(line + 11);
-	if (f)
-		fclose(f);
-	return km;
-}
-
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -47,7 +33,7 @@ int main(int argc, char **argv)
 		i++;
 	}
 	printf("cpl=%d km=%d secure=%lu dumpable=%d preload=%d\n", kt_cpl(),
-	       kernel_mode_line(), getauxval(AT_SECURE),
+	       kt_kernel_mode(), getauxval(AT_SECURE),
 	       prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), &kt_preload_marker != NULL);
 	fflush(stdout);
 	if (i + 1 < argc && !strcmp(argv[i], "sleep"))
