@@ -105,7 +105,11 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast, SYM_L_GLOBAL)
 	movq	sys_call_table(, %rax, 8), %rax
 	CALL_NOSPEC rax
 	cli
-	/* %rbx is callee-saved: still current. */
+	/*
+	 * %rbx is callee-saved: still current.  Syscall work bits set
+	 * during the call (a tracepoint or audit rule enabled meanwhile)
+	 * take effect at the next call, as if set just after this check.
+	 */
 	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
 	jnz	.Lkml_exit_work
 	/*

@@ -131,6 +131,27 @@ void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
 		kml_cpu_leave(next);
 }
 
+/*
+ * The fast system call exit of entry_kml_syscall.S reloads neither the
+ * callee-saved registers (the system call preserved them) nor anything
+ * else a system call does not change; it returns at CPL 0.  Whatever
+ * writes a KML task's pt_regs during a system call (execve, rt_sigreturn,
+ * a ptrace write during a ptrace event stop) sends that exit down the
+ * generic path, which reloads every register and knows how to return to
+ * user mode, by setting a work flag: TIF_NOTIFY_RESUME, whose work
+ * (resume_user_mode_work()) is harmless when there is nothing to do.
+ */
+static void kml_force_generic_exit(struct task_struct *task)
+{
+	set_tsk_thread_flag(task, TIF_NOTIFY_RESUME);
+}
+
+void __kml_regs_written(struct task_struct *task)
+{
+	if (kml_mm(task->mm))
+		kml_force_generic_exit(task);
+}
+
 void __kml_start_thread(struct pt_regs *regs)
 {
 	unsigned long flags;
@@ -150,10 +171,10 @@ void __kml_start_thread(struct pt_regs *regs)
 	/*
 	 * An execve() issued in kernel mode may end in the fast exit: every
 	 * register is new, and for a normal program pt_regs->cs is now
-	 * __USER_CS.  Send it to the generic exit (see __kml_regs_written()).
+	 * __USER_CS.
 	 */
 	if (from_kml)
-		set_thread_flag(TIF_NOTIFY_RESUME);
+		kml_force_generic_exit(current);
 }
 
 void __kml_cr4_written(unsigned long cr4)
@@ -189,22 +210,6 @@ void arch_kml_grant_mm(struct mm_struct *mm)
 		if (pgd_present(*pgdp) && (pgd_flags(*pgdp) & _PAGE_USER))
 			WRITE_ONCE(pgdp->pgd, pgdp->pgd & ~_PAGE_NX);
 	}
-}
-
-/*
- * The fast system call exit of entry_kml_syscall.S reloads neither the
- * callee-saved registers (the system call preserved them) nor anything
- * else a system call does not change; it returns at CPL 0.  Whatever
- * writes a KML task's pt_regs during a system call (execve, rt_sigreturn,
- * a ptrace write during a ptrace event stop) calls this: a work flag
- * sends that exit down the generic path, which reloads every register and
- * knows how to return to user mode.  TIF_NOTIFY_RESUME is the flag whose
- * work (resume_user_mode_work()) is harmless when there is nothing to do.
- */
-void __kml_regs_written(struct task_struct *task)
-{
-	if (kml_mm(task->mm))
-		set_tsk_thread_flag(task, TIF_NOTIFY_RESUME);
 }
 
 void __kml_signal_regs(struct pt_regs *regs)

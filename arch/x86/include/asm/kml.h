@@ -55,10 +55,11 @@ static __always_inline bool kml_mm(const struct mm_struct *mm)
 
 /* entry_kml.S */
 extern const char kml_ist_stubs[];	/* 16 bytes a vector */
-void entry_SYSCALL_64_kml(void);
-void entry_SYSCALL_64_kml_fast(void);
 void kml_asm_exc_debug_user(void);
 void kml_asm_exc_int3_user(void);
+/* entry_kml_syscall.S */
+void entry_SYSCALL_64_kml(void);
+void entry_SYSCALL_64_kml_fast(void);
 
 void __kml_switch_to(struct task_struct *prev, struct task_struct *next);
 void __kml_start_thread(struct pt_regs *regs);
