@@ -37,6 +37,8 @@ void kml_proc_status(struct seq_file *m, struct mm_struct *mm);
 /* Implemented by the architecture. */
 bool arch_kml_mm(struct mm_struct *mm);
 void arch_kml_grant_mm(struct mm_struct *mm);
+/* Direct calls made so far (/sys/kernel/kml/direct_calls). */
+unsigned long arch_kml_direct_calls(void);
 
 #else
 

@@ -360,6 +360,13 @@ static ssize_t kml_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return -EINVAL;
 }
 
+static ssize_t direct_calls_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", arch_kml_direct_calls());
+}
+static struct kobj_attribute kml_attr_direct_calls = __ATTR_RO(direct_calls);
+
 #define KML_STAT_ATTR(n) \
 	static struct kobj_attribute kml_attr_##n = __ATTR(n, 0444, kml_stat_show, NULL)
 KML_STAT_ATTR(execs_granted);
@@ -374,6 +381,7 @@ static struct attribute *kml_stat_attrs[] = {
 	&kml_attr_refused_unsafe.attr,
 	&kml_attr_refused_untrusted.attr,
 	&kml_attr_refused_interpreter.attr,
+	&kml_attr_direct_calls.attr,
 	NULL,
 };
 

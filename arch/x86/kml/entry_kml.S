@@ -62,8 +62,9 @@
  * code, once the stub has moved the frame to the top of the task stack.
  * The stock asm_exc_debug would take its kernel path (RPL 0) and call the
  * kernel-mode handler on the #DB IST stack; this runs the user-mode
- * handler, noist_exc_debug(), on the task stack as for ring 3 (it sends
- * SIGTRAP, may schedule), and returns with IRET at CPL 0.
+ * handler, noist_exc_debug() through kml_exc_debug_user() (which drops a
+ * single step in the direct-call prologue), on the task stack as for
+ * ring 3 (it sends SIGTRAP, may schedule), and returns with IRET at CPL 0.
  * Entry: IF = 0, hardware frame (no error code) at the task stack top.
  */
 .macro KML_USER_ENTRY name cfunc
@@ -81,7 +82,7 @@ SYM_CODE_END(\name)
 _ASM_NOKPROBE(\name)
 .endm
 
-KML_USER_ENTRY kml_asm_exc_debug_user noist_exc_debug
+KML_USER_ENTRY kml_asm_exc_debug_user kml_exc_debug_user
 
 /*
  * kml_asm_exc_int3_user: int3 from KML user code.  For an RPL 0 frame the

@@ -49,6 +49,7 @@
 #include <asm/ibt.h>
 #include <asm/nospec-branch.h>
 #include <asm/percpu.h>
+#include <asm/processor-flags.h>
 #include <asm/segment.h>
 #include "../entry/calling.h"
 #include "kml-asm-offsets.h"
@@ -70,6 +71,82 @@
 	pushq	%rcx					/* pt_regs->ip */
 	pushq	%rax					/* pt_regs->orig_ax */
 	PUSH_REGS rax=$-ENOSYS
+.endm
+
+/*
+ * POP_REGS, except that the result stays in %rax and that R15-R12 and RBP
+ * are still the caller's: the C code preserved them, and whatever writes
+ * pt_regs during a system call (execve, rt_sigreturn, ptrace) also sets a
+ * work flag (__kml_regs_written()).  Leaves %rsp at the hardware frame.
+ */
+.macro KML_FAST_POP
+	addq	$5*8, %rsp	/* r15, r14, r13, r12, bp */
+	popq	%rbx
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rcx		/* pt_regs->ax: -ENOSYS, the result is in %rax */
+	popq	%rcx
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
+	addq	$8, %rsp	/* orig_ax */
+	UNWIND_HINT_IRET_REGS
+.endm
+
+/*
+ * Direct calls: the entry state after the prologue.  The return address
+ * is pt_regs->ip (and %rcx, as after SYSCALL), the stack pointer after
+ * the call returns is pt_regs->sp, and the flags are IF and the fixed
+ * bit only: a direct call does not preserve the arithmetic flags, and TF
+ * never reaches here (kml_exc_debug_user()).  As after SYSCALL, R11 holds
+ * those flags and RCX the return address.
+ */
+.macro KML_DIRECT_SAVE
+	movq	%rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)
+	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rsp
+	UNWIND_HINT_END_OF_STACK
+	movl	$(X86_EFLAGS_IF | X86_EFLAGS_FIXED), %r11d
+	pushq	$__KERNEL_DS				/* pt_regs->ss */
+	pushq	PER_CPU_VAR(cpu_tss_rw + TSS_sp2)	/* pt_regs->sp */
+	pushq	%r11					/* pt_regs->flags */
+	pushq	$__KML_CS				/* pt_regs->cs */
+	pushq	%rcx					/* pt_regs->ip */
+	pushq	%rax					/* pt_regs->orig_ax */
+	PUSH_REGS rax=$-ENOSYS
+	incq	PER_CPU_VAR(kml_direct_calls)
+	/*
+	 * The call kept the program's CS, __KML_CS.  Run the kernel with
+	 * __KERNEL_CS, as after SYSCALL: a kernel frame with __KML_CS on
+	 * another stack (a softirq on the IRQ stack) would look like a KML
+	 * user frame to kml_user_frame().
+	 */
+	pushq	$__KERNEL_CS
+	pushq	$1f
+	lretq
+1:
+	UNWIND_HINT_REGS
+	ANNOTATE_NOENDBR			/* lretq target, IBT is off */
+.endm
+
+/*
+ * Direct calls, the part that runs on the program's stack.  Entered by a
+ * call at CPL 0 with IF set, the return address at (%rsp) and the system
+ * call number in %rax.  Until the stack switch the frame of any interrupt
+ * or exception here is a KML user frame (RSP is the program's), so a
+ * signal, a fault on the return address (taken with IF set) or a ptrace
+ * stop is handled as at any other user instruction.  cli makes the
+ * per-CPU scratch slot and the stack switch safe; a single-step trap
+ * before the switch is dropped by kml_exc_debug_user(), which clears TF,
+ * so TF never reaches the kernel stack and the whole call is one step, as
+ * SYSCALL is.  Only the return address is touched on the stack: nothing
+ * below it (the red zone).
+ */
+.macro KML_DIRECT_PROLOGUE
+	popq	%rcx
+	cli
+	cld
 .endm
 
 SYM_CODE_START(entry_SYSCALL_64_kml)
@@ -112,25 +189,7 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast, SYM_L_GLOBAL)
 	 */
 	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
 	jnz	.Lkml_exit_work
-	/*
-	 * POP_REGS, except that the result stays in %rax and that R15-R12
-	 * and RBP are still the caller's: the C code preserved them, and
-	 * whatever writes pt_regs during a system call (execve,
-	 * rt_sigreturn, ptrace) also sets a work flag (__kml_regs_written()).
-	 */
-	addq	$5*8, %rsp	/* r15, r14, r13, r12, bp */
-	popq	%rbx
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rcx		/* pt_regs->ax: -ENOSYS, the result is in %rax */
-	popq	%rcx
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
-	addq	$8, %rsp	/* orig_ax */
-	UNWIND_HINT_IRET_REGS
+	KML_FAST_POP
 	/*
 	 * The stock IRET, whose faults (an rt_sigreturn() to a non-canonical
 	 * RIP) the #GP entry knows how to turn into a signal.
@@ -144,6 +203,68 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast, SYM_L_GLOBAL)
 	movq	%rsp, %rdi
 	call	syscall_exit_to_user_mode
 	jmp	.Lkml_return
+
+/*
+ * The direct-call entries (Documentation/kml.rst, "Direct calls").  The
+ * page the kernel maps at address 0 of a KML process jumps to one of them,
+ * chosen at boot like MSR_LSTAR.  kml_exc_debug_user() knows their parts
+ * that run on the program's stack before the switch (up to the _saved
+ * labels).
+ */
+SYM_INNER_LABEL(entry_kml_direct, SYM_L_GLOBAL)
+	UNWIND_HINT_ENTRY
+	ANNOTATE_NOENDBR
+	KML_DIRECT_PROLOGUE
+	KML_DIRECT_SAVE
+SYM_INNER_LABEL(entry_kml_direct_saved, SYM_L_GLOBAL)
+	ANNOTATE_NOENDBR
+	jmp	.Lkml_generic
+
+SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
+	UNWIND_HINT_ENTRY
+	ANNOTATE_NOENDBR
+	KML_DIRECT_PROLOGUE
+	KML_DIRECT_SAVE
+SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
+	ANNOTATE_NOENDBR
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
+	testq	$KML_SYSCALL_WORK_ANY_MASK, KML_TASK_ti_syscall_work(%rbx)
+	jnz	.Lkml_generic
+	cmpq	$KML_NR_SYSCALLS, %rax
+	jae	.Lkml_generic
+	sti
+	movq	%rsp, %rdi
+	movq	sys_call_table(, %rax, 8), %rax
+	CALL_NOSPEC rax
+	cli
+	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
+	jnz	.Lkml_exit_work
+	KML_FAST_POP
+	/*
+	 * Return with a plain RET.  Back to __KML_CS with a far return on
+	 * the task stack, then on the program's stack with IF clear (an
+	 * NMI or #MC here sees a KML user frame), set IF, then
+	 * put the return address back where the call left it (a vfork()
+	 * child may have used that slot) and return.  From the STI on this
+	 * is user code: an interrupt, a fault on the push (copy-on-write
+	 * after fork()), a signal or a ptrace stop at the PUSH or the RET is
+	 * handled as at any user instruction, and nothing below RSP - 8 is
+	 * touched.  Any exit work went down the generic path above, which
+	 * returns with IRET.
+	 */
+	pushq	$__KML_CS
+	pushq	$1f
+	lretq
+1:
+	UNWIND_HINT_IRET_REGS
+	ANNOTATE_NOENDBR
+	movq	3*8(%rsp), %rsp		/* pt_regs->sp */
+	sti
+	pushq	%rcx			/* pt_regs->ip */
+	UNWIND_HINT_FUNC
+	ANNOTATE_UNRET_SAFE
+	ret
+	int3
 SYM_CODE_END(entry_SYSCALL_64_kml)
 _ASM_NOKPROBE(entry_SYSCALL_64_kml)
 

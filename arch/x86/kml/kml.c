@@ -24,12 +24,14 @@
 #include <linux/kml.h>
 #include <linux/kstrtox.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
 #include <asm/cpufeature.h>
+#include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/kml.h>
 #include <asm/msr.h>
@@ -37,6 +39,7 @@
 #include <asm/processor.h>
 #include <asm/proto.h>
 #include <asm/tlbflush.h>
+#include <asm/traps.h>
 #include <asm/trapnr.h>
 #include <asm/user.h>
 
@@ -59,6 +62,154 @@ static struct desc_ptr kml_idt_descr __ro_after_init;
 
 /* MSR_LSTAR in the KML state: entry_SYSCALL_64_kml or its fast variant. */
 static unsigned long kml_lstar __ro_after_init;
+
+/* Direct calls that entered the kernel on this CPU (entry_kml_syscall.S). */
+DEFINE_PER_CPU(unsigned long, kml_direct_calls);
+
+/*
+ * The direct-call page, mapped read-only and executable at address 0 of
+ * every KML process (Documentation/kml.rst, "Direct calls").  A "call
+ * *%rax" with a system call number in %rax lands at byte %rax of it and
+ * must reach the direct-call entry in a few instructions, whatever the
+ * number, without changing a register.  Every byte below
+ * KML_DIRECT_SLED starts such a path:
+ *
+ *   sled blocks, 14 bytes:     3e x 12, eb 67     (jmp +0x67)
+ *   landing blocks, 14 bytes:  3e x 9,  e9 rel32  (jmp to the entry)
+ *
+ * 0x3e (a DS override, without effect in 64-bit mode) and 0x67 (an
+ * address-size prefix, without effect on a relative jump) are prefixes,
+ * so decoding from any byte runs through prefixes into the next jump,
+ * each instruction at most 15 bytes long.  A sled jump lands 117 bytes
+ * on, at byte 5 of a block eight blocks later: a prefix, in a sled or a
+ * landing block.  The sled covers numbers 0..559; the rest of the page is
+ * int3, and its last 16 bytes describe it (struct kml_direct_header).
+ * The direct jumps reach kernel text from address 0 because the kernel
+ * lives in the top 2 GiB.
+ */
+#define KML_DIRECT_BLOCK	14
+#define KML_DIRECT_SLED		(40 * KML_DIRECT_BLOCK)
+#define KML_DIRECT_LANDING	8
+#define KML_DIRECT_PREFIX	0x3e
+#define KML_DIRECT_HOP		0x67
+
+struct kml_direct_header {
+	char magic[8];		/* "KMLDCALL" */
+	u32 version;		/* 1 */
+	u32 sled;		/* numbers below this go to the entry */
+};
+
+static struct page *kml_direct_pages[2] __ro_after_init;
+
+static int kml_direct_mremap(const struct vm_special_mapping *sm,
+			     struct vm_area_struct *new_vma)
+{
+	return -EINVAL;		/* the sled only works at address 0 */
+}
+
+static const struct vm_special_mapping kml_direct_mapping = {
+	.name	= "[kml]",
+	.pages	= kml_direct_pages,
+	.mremap	= kml_direct_mremap,
+};
+
+static int __init kml_direct_page_init(unsigned long entry)
+{
+	struct kml_direct_header *hdr;
+	struct page *page;
+	u8 *p;
+	int b, i;
+
+	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!page)
+		return -ENOMEM;
+	p = page_address(page);
+	memset(p, 0xcc, PAGE_SIZE);
+	for (b = 0; b < KML_DIRECT_SLED; b += KML_DIRECT_BLOCK) {
+		memset(p + b, KML_DIRECT_PREFIX, KML_DIRECT_BLOCK - 2);
+		p[b + KML_DIRECT_BLOCK - 2] = 0xeb;
+		p[b + KML_DIRECT_BLOCK - 1] = KML_DIRECT_HOP;
+	}
+	for (i = 0; i < KML_DIRECT_LANDING; i++) {
+		unsigned long end = b + KML_DIRECT_BLOCK;	/* page at 0 */
+		long rel = entry - end;
+		s32 rel32 = rel;
+
+		if (rel != rel32) {
+			__free_page(page);
+			return -ERANGE;
+		}
+		memset(p + b, KML_DIRECT_PREFIX, KML_DIRECT_BLOCK - 5);
+		p[b + KML_DIRECT_BLOCK - 5] = 0xe9;
+		memcpy(p + b + KML_DIRECT_BLOCK - 4, &rel32, sizeof(rel32));
+		b += KML_DIRECT_BLOCK;
+	}
+	hdr = (void *)(p + PAGE_SIZE - sizeof(*hdr));
+	memcpy(hdr->magic, "KMLDCALL", sizeof(hdr->magic));
+	hdr->version = 1;
+	hdr->sled = KML_DIRECT_SLED;
+	kml_direct_pages[0] = page;
+	return 0;
+}
+
+/* exec of a KML program: map the direct-call page at address 0. */
+static void kml_map_direct_page(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+
+	if (!kml_direct_pages[0] || mmap_write_lock_killable(mm))
+		return;
+	vma = _install_special_mapping(mm, 0, PAGE_SIZE,
+				       VM_READ | VM_EXEC | VM_MAYREAD |
+				       VM_MAYEXEC | VM_DONTEXPAND,
+				       &kml_direct_mapping);
+	mmap_write_unlock(mm);
+	if (IS_ERR(vma))
+		pr_warn_ratelimited("%s[%d]: no direct-call page at address 0 (%ld)\n",
+				    current->comm, task_pid_nr(current),
+				    PTR_ERR(vma));
+}
+
+unsigned long arch_kml_direct_calls(void)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(kml_direct_calls, cpu);
+	return sum;
+}
+
+/*
+ * #DB from KML user code (kml_asm_exc_debug_user).  The direct-call
+ * prologue runs on the program's stack until it switches to the task
+ * stack with IF clear; TF must not survive that switch, or the next
+ * instruction would trap in the kernel.  A single step inside the
+ * prologue is therefore dropped and TF cleared: the prologue finishes
+ * without traps, and a ptrace single step (TIF_SINGLESTEP) is reported
+ * at the return address by the system call exit, as for SYSCALL.
+ */
+static __always_inline bool kml_in(unsigned long ip, const char *start,
+				    const char *end)
+{
+	return ip - (unsigned long)start < (unsigned long)(end - start);
+}
+
+noinstr void kml_exc_debug_user(struct pt_regs *regs)
+{
+	unsigned long dr6;
+
+	if (kml_in(regs->ip, entry_kml_direct, entry_kml_direct_saved) ||
+	    kml_in(regs->ip, entry_kml_direct_fast, entry_kml_direct_fast_saved)) {
+		regs->flags &= ~X86_EFLAGS_TF;
+		get_debugreg(dr6, 6);
+		if ((dr6 & ~DR6_RESERVED) == DR_STEP) {
+			set_debugreg(DR6_RESERVED, 6);
+			return;
+		}
+	}
+	noist_exc_debug(regs);
+}
 
 /* kml_fastpath=off: every KML system call takes the generic path. */
 static bool kml_fastpath __initdata = true;
@@ -168,6 +319,8 @@ void __kml_start_thread(struct pt_regs *regs)
 		kml_cpu_leave(current);
 	}
 	local_irq_restore(flags);
+	if (kml_mm(current->mm))
+		kml_map_direct_page(current->mm);
 	/*
 	 * An execve() issued in kernel mode may end in the fast exit: every
 	 * register is new, and for a normal program pt_regs->cs is now
@@ -308,6 +461,10 @@ static int __init kml_arch_init(void)
 	kml_handlers[IDT_ENTRIES + X86_TRAP_DB] = (unsigned long)kml_asm_exc_debug_user;
 	kml_handlers[IDT_ENTRIES + X86_TRAP_BP] = (unsigned long)kml_asm_exc_int3_user;
 	kml_lstar = kml_syscall_entry();
+	if (kml_direct_page_init(kml_lstar == (unsigned long)entry_SYSCALL_64_kml ?
+				 (unsigned long)entry_kml_direct :
+				 (unsigned long)entry_kml_direct_fast))
+		pr_warn("no direct-call page: direct calls are not available\n");
 	kml_idt_descr.size = sizeof(kml_idt) - 1;
 	kml_idt_descr.address = (unsigned long)kml_idt;
 

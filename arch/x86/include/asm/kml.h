@@ -60,6 +60,8 @@ void kml_asm_exc_int3_user(void);
 /* entry_kml_syscall.S */
 void entry_SYSCALL_64_kml(void);
 void entry_SYSCALL_64_kml_fast(void);
+extern const char entry_kml_direct[], entry_kml_direct_saved[];
+extern const char entry_kml_direct_fast[], entry_kml_direct_fast_saved[];
 
 void __kml_switch_to(struct task_struct *prev, struct task_struct *next);
 void __kml_start_thread(struct pt_regs *regs);
@@ -69,6 +71,7 @@ void __kml_signal_regs(struct pt_regs *regs);
 int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
 			     u16 value);
 void __kml_regs_written(struct task_struct *task);
+void kml_exc_debug_user(struct pt_regs *regs);
 
 /* __switch_to(): bring this CPU into or out of the KML state. */
 static __always_inline void kml_switch_to(struct task_struct *prev,
