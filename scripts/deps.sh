@@ -5,9 +5,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# libcapstone-dev: the x86 decoder of the libkml rewriter (libkml/rewrite.c).
 PKGS="qemu-system-x86 busybox-static gcc make flex bison bc libelf-dev
 libssl-dev cpio ccache xz-utils git patch perl python3 rsync kmod
-gdb strace libc6-dev gzip"
+gdb strace libc6-dev gzip libcapstone-dev"
 
 missing() {
 	local p out=

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libkml: system calls as direct calls for programs that Kernel Mode Linux
+ * runs in kernel mode (Documentation/kml.rst, "Direct calls").
+ *
+ * A KML process has the kernel's direct-call page at address 0: a
+ * "call *%rax" with a system call number in %rax enters the kernel with
+ * the SYSCALL register convention (arguments in rdi, rsi, rdx, r10, r8,
+ * r9; result in rax; rcx and r11 clobbered, and the arithmetic flags) and
+ * returns with a plain RET.  The call pushes its return address, so these
+ * functions first step over the 128-byte red zone of the code around them.
+ * In a process that does not run in kernel mode they issue SYSCALL: the
+ * same code works everywhere.
+ *
+ * kml_syscall0..6() return the raw result (-errno on error); syscall()
+ * (in the library) is the libc-compatible replacement.
+ */
+#ifndef _KML_H
+#define _KML_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Set by the library's constructor: 1 if direct calls work here. */
+extern int kml_direct;
+
+/* 1 if this process runs in kernel mode with the direct-call page. */
+int kml_direct_available(void);
+
+/* libc's syscall(), through a direct call when possible. */
+long syscall(long number, ...);
+
+#define KML_DIRECT_CALL							\
+	"testl %[direct], %[direct]\n\t"				\
+	"jz 1f\n\t"							\
+	"leaq -128(%%rsp), %%rsp\n\t"					\
+	"call *%%rax\n\t"						\
+	"leaq 128(%%rsp), %%rsp\n\t"					\
+	"jmp 2f\n"							\
+	"1:\tsyscall\n"							\
+	"2:"
+
+#define KML_CLOBBERS "rcx", "r11", "memory", "cc"
+
+static inline long kml_syscall6(long n, long a1, long a2, long a3, long a4,
+				long a5, long a6)
+{
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	register long r9 __asm__("r9") = a6;
+	long ret = n;
+
+	__asm__ volatile(KML_DIRECT_CALL
+			 : "+a"(ret), "+r"(r10), "+r"(r8), "+r"(r9)
+			 : [direct] "r"(kml_direct), "D"(a1), "S"(a2), "d"(a3)
+			 : KML_CLOBBERS);
+	return ret;
+}
+
+static inline long kml_syscall5(long n, long a1, long a2, long a3, long a4,
+				long a5)
+{
+	return kml_syscall6(n, a1, a2, a3, a4, a5, 0);
+}
+
+static inline long kml_syscall4(long n, long a1, long a2, long a3, long a4)
+{
+	return kml_syscall6(n, a1, a2, a3, a4, 0, 0);
+}
+
+static inline long kml_syscall3(long n, long a1, long a2, long a3)
+{
+	long ret = n;
+
+	__asm__ volatile(KML_DIRECT_CALL
+			 : "+a"(ret)
+			 : [direct] "r"(kml_direct), "D"(a1), "S"(a2), "d"(a3)
+			 : KML_CLOBBERS);
+	return ret;
+}
+
+static inline long kml_syscall2(long n, long a1, long a2)
+{
+	return kml_syscall3(n, a1, a2, 0);
+}
+
+static inline long kml_syscall1(long n, long a1)
+{
+	return kml_syscall3(n, a1, 0, 0);
+}
+
+static inline long kml_syscall0(long n)
+{
+	return kml_syscall3(n, 0, 0, 0);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _KML_H */
