@@ -26,17 +26,66 @@ CFLAGS="-O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -I$G"
 build() {	# output source flags...
 	local out=$1 src=$2
 	shift 2
-	if [ ! -e "$OUT/$out" ] || [ "$G/$src" -nt "$OUT/$out" ] || [ "$G/kt.h" -nt "$OUT/$out" ]; then
+	local dep stale=
+	[ -e "$OUT/$out" ] || stale=1
+	for dep in "$G/$src" "$G/kt.h" ${LK:+"$LK/libkml.a" "$LK/libkml-rewrite.a"}; do
+		[ "$dep" -nt "$OUT/$out" ] && stale=1
+	done
+	if [ -n "$stale" ]; then
 		# shellcheck disable=SC2086
 		gcc $CFLAGS -o "$OUT/$out" "$G/$src" "$@" ||
 			die "compiling tests/guest/$src failed"
 		say "built $out"
 	fi
 }
-for t in cpl signals forkexec pipe fpu memory demo redzone badstack escalate ptrace probe regs runas peek; do
+for t in cpl signals forkexec pipe fpu memory redzone badstack escalate ptrace probe regs runas peek; do
 	build "kt-$t" "$t.c" -static
 done
 build kt-secure secure.c
+
+# libkml (the direct-call shim) and the test programs that use it:
+#   kt-direct        libkml's kml_syscall*() (also a test of its own)
+#   kt-<test>.shim   static, libkml-rewrite.a linked in: the whole program,
+#                    glibc included, makes direct calls
+#   kt-<test>.rw     dynamic, rewritten by libkml-rewrite.so when
+#                    /etc/ld.so.preload lists it (suite.sh does that)
+LK=$BUILD/libkml
+mkdir -p "$LK"
+make -s -C "$KML_TOP/libkml" O="$LK" || die "building libkml failed"
+SHIM_TESTS="cpl signals forkexec pipe fpu memory redzone badstack escalate ptrace regs hello direct"
+build kt-direct direct.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
+build kt-demo demo.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
+for t in $SHIM_TESTS threads; do
+	extra= dyn=
+	[ $t = threads ] && extra=-pthread
+	[ $t = hello ] && dyn=-DKT_DYNAMIC
+	# shellcheck disable=SC2086
+	build "kt-$t.shim" "$t.c" -static $extra -I"$KML_TOP/libkml" -Wl,--whole-archive \
+		"$LK/libkml-rewrite.a" "$LK/libkml.a" -Wl,--no-whole-archive -lcapstone
+	# shellcheck disable=SC2086
+	build "kt-$t.rw" "$t.c" $extra $dyn -I"$KML_TOP/libkml" "$LK/libkml.a"
+done
+build libkt-dl.so dl.c -shared -fPIC
+# A real program built statically against the shim: the kernel's own
+# usr/gen_init_cpio, plain and with libkml-rewrite.a (tests/guest/realprog.sh).
+gic=$SRC/usr/gen_init_cpio.c
+if [ -f "$gic" ]; then
+	for v in "" .shim; do
+		if [ ! -e "$OUT/gen_init_cpio$v" ] || [ "$gic" -nt "$OUT/gen_init_cpio$v" ] ||
+		   [ "$LK/libkml-rewrite.a" -nt "$OUT/gen_init_cpio$v" ]; then
+			if [ -z "$v" ]; then
+				gcc -O2 -static -o "$OUT/gen_init_cpio" "$gic"
+			else
+				gcc -O2 -static -o "$OUT/gen_init_cpio.shim" "$gic" -Wl,--whole-archive \
+					"$LK/libkml-rewrite.a" "$LK/libkml.a" -Wl,--no-whole-archive -lcapstone
+			fi || die "building gen_init_cpio$v failed"
+			say "built gen_init_cpio$v"
+		fi
+	done
+else
+	say "no kernel tree yet: the image has no gen_init_cpio"
+fi
+build kt-rewritten rewritten.c -ldl
 build libkt-preload.so preload.c -shared -fPIC
 build kt-hello-static hello.c -static
 build kt-hello-dynamic hello.c -DKT_DYNAMIC
@@ -50,10 +99,13 @@ cp "$BB" "$ROOT/bin/busybox"
 done
 cp "$OUT"/kt-* "$ROOT/bin/"
 mkdir -p "$ROOT/lib"
-cp "$OUT/libkt-preload.so" "$ROOT/lib/"
+cp "$OUT/libkt-preload.so" "$OUT/libkt-dl.so" "$LK/libkml-rewrite.so" "$LK/libkml.so" "$ROOT/lib/"
 cp "$OUT"/kt-* "$BB" "$ROOT/trusted/"
+for f in "$OUT"/gen_init_cpio*; do
+	[ -e "$f" ] && cp "$f" "$ROOT/bin/" && cp "$f" "$ROOT/trusted/"
+done
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh; do
+for f in suite.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh realprog.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
 for f in xfail.list skip.list; do
@@ -73,17 +125,32 @@ else
 	say "no kernel built yet: the image has no x86 selftests"
 fi
 
+# redis-server and redis-benchmark from Debian, when installed (for
+# scripts/bench-redis.sh; not needed by the tests): in /bin and /trusted.
+redis_libs=
+if [ -x /usr/bin/redis-server ] && [ -x /usr/bin/redis-benchmark ]; then
+	for d in bin trusted; do
+		cp -L /usr/bin/redis-server "$ROOT/$d/redis-server"
+		cp -L /usr/bin/redis-benchmark "$ROOT/$d/redis-benchmark"
+		chmod 0755 "$ROOT/$d/redis-server" "$ROOT/$d/redis-benchmark"
+	done
+	redis_libs=$( (ldd /usr/bin/redis-server; ldd /usr/bin/redis-benchmark) |
+		awk '/=>/ {print $3}')
+	install -m 0755 "$G/redis.sh" "$ROOT/tests/redis.sh"
+fi
+
 # glibc runtime: what the dynamic programs need, plus the usual companions
 # so that other Debian programs copied into the image can run too.
 # strace, from Debian, in ring 3, for tracing programs of both modes.
 need_cmd strace
 cp /usr/bin/strace "$ROOT/bin/strace"
-libs=$( (ldd "$OUT/kt-hello-dynamic"; ldd "$OUT/kt-threads"; ldd /usr/bin/strace) |
+libs=$( (ldd "$OUT/kt-hello-dynamic"; ldd "$OUT/kt-threads"; ldd /usr/bin/strace
+	ldd "$LK/libkml-rewrite.so") |
 	awk '/=>/ {print $3} /ld-linux/ {print $1}')
 for l in libm.so.6 libresolv.so.2 libnss_files.so.2 libdl.so.2 librt.so.1 libpthread.so.0; do
 	[ -e "/lib/x86_64-linux-gnu/$l" ] && libs="$libs /lib/x86_64-linux-gnu/$l"
 done
-for l in $(printf '%s\n' $libs | sort -u); do
+for l in $(printf '%s\n' $libs $redis_libs | sort -u); do
 	mkdir -p "$ROOT$(dirname "$l")"
 	cp -L "$l" "$ROOT$l"
 done
@@ -104,7 +171,7 @@ nogroup:x:65534:
 GR
 
 # Ownership and modes: root-owned, not writable by group or others.
-chmod 0755 "$ROOT" "$ROOT/trusted" "$ROOT"/trusted/kt-* "$ROOT"/bin/kt-*
+chmod 0755 "$ROOT" "$ROOT/trusted" "$ROOT"/trusted/kt-* "$ROOT"/bin/kt-* "$ROOT"/trusted/gen_init_cpio* "$ROOT"/bin/gen_init_cpio*
 chmod 1777 "$ROOT/tmp"
 (cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$IMG.tmp"
 mv "$IMG.tmp" "$IMG"

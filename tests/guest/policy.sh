@@ -20,7 +20,7 @@ setpol() { echo "$1" > $P; }
 if [ "$tcpl" = 0 ]; then k=1; else k=0; fi
 
 check "kernel.kml.trusted_dir" /trusted "$($bb cat /proc/sys/kernel/kml/trusted_dir)"
-for f in execs_granted refused_policy refused_unsafe refused_untrusted refused_interpreter; do
+for f in execs_granted refused_policy refused_unsafe refused_untrusted refused_interpreter direct_calls; do
 	check "counter $S/$f exists" yes "$([ -r $S/$f ] && echo yes)"
 done
 

@@ -2,7 +2,8 @@
 # Mixed stress, run by /bin/busybox sh: stress.sh SECONDS TRUSTED_CPL
 # KML and normal processes side by side on every CPU: fork/exec storms
 # in both directions, pipelines crossing modes, signal storms, red-zone
-# checkers, threads.  Each worker loops until the deadline and records
+# checkers, threads, and direct calls (libkml, and programs rewritten by
+# libkml-rewrite.a).  Each worker loops until the deadline and records
 # any failure; the run fails if any worker failed or did not finish.
 secs=${1:-60} tcpl=${2:-0}
 end=$(( $(date +%s) + secs ))
@@ -41,6 +42,9 @@ worker threads-n /bin/kt-threads &
 worker forkexec-k /trusted/kt-forkexec &
 worker fpu-k /trusted/kt-fpu &
 worker fpu-n /bin/kt-fpu &
+worker direct-k env KMLTEST_EXPECT_CPL=$tcpl /trusted/kt-direct &
+worker pipe-shim-k /trusted/kt-pipe.shim &
+worker signals-shim-k /trusted/kt-signals.shim &
 wait
 echo "# rounds per worker:"; sed 's/^/#   /' $dir/rounds
 fail=0
@@ -48,7 +52,7 @@ if [ -s $dir/failures ]; then
 	cat $dir/failures
 	fail=1
 fi
-[ "$(wc -l < $dir/rounds)" = 10 ] || { echo "not ok - only $(wc -l < $dir/rounds) of 10 workers finished"; fail=1; }
+[ "$(wc -l < $dir/rounds)" = 13 ] || { echo "not ok - only $(wc -l < $dir/rounds) of 13 workers finished"; fail=1; }
 rm -rf $dir
 [ $fail = 0 ] && echo "ok - $secs s of mixed KML and normal load"
 exit $fail

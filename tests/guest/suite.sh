@@ -8,7 +8,7 @@
 #   kmltest.cpus=N          number of CPUs QEMU was started with
 #   kmltest.kver=V          kernel release the host built
 suite=${1:-test}
-trusted_cpl=3 cpus= kver= stress_secs=60 only=
+trusted_cpl=3 cpus= kver= stress_secs=60 only= direct=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kmltest.trusted_cpl=*) trusted_cpl=${arg#*=} ;;
@@ -16,6 +16,8 @@ for arg in $(cat /proc/cmdline); do
 	kmltest.kver=*) kver=${arg#*=} ;;
 	kmltest.stress=*) stress_secs=${arg#*=} ;;
 	kmltest.only=*) only=$(echo "${arg#*=}" | tr , ' ') ;;
+	kmltest.direct=*) direct=${arg#*=} ;;
+	kmltest.redis_n=*) redis_n=${arg#*=} ;;
 	esac
 done
 # Tests expected to fail in a mode, and tests not run in a mode (unsafe
@@ -38,7 +40,10 @@ xfail_reason() { list_reason $XFAIL_LIST "$1" "$2"; }
 run_test() {
 	name=$1 mode=$2
 	shift 2
-	if [ "$mode" = trusted ]; then expect=$trusted_cpl; else expect=3; fi
+	case $mode in
+	trusted|shim|rewrite) expect=$trusted_cpl ;;
+	*) expect=3 ;;
+	esac
 	skip=$(list_reason $SKIP_LIST "$name" "$mode")
 	if [ -n "$skip" ]; then
 		result "$name" "$mode" SKIP "$skip"
@@ -66,12 +71,43 @@ run_test() {
 	fi
 }
 
-TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs"
+TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs direct"
+# The same C tests through the direct-call shim (kmltest.direct=1): mode
+# shim runs /trusted/kt-<t>.shim (static, libkml-rewrite.a linked in),
+# mode rewrite runs /trusted/kt-<t>.rw (dynamic) with libkml-rewrite.so
+# in /etc/ld.so.preload; shim-normal and rewrite-normal run them from /bin
+# (ring 3 processes that load the shim).  "rewritten" checks the rewriter
+# itself (dlopen included).
+SHIM_TESTS="cpl hello signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs direct"
+PRELOAD=/etc/ld.so.preload
+
+# run_shim_modes tests...: every test in the four shim modes.
+run_shim_modes() {
+	for mode in shim-normal shim rewrite-normal rewrite; do
+		case $mode in
+		shim-normal|rewrite-normal) dir=/bin ;;
+		*) dir=/trusted ;;
+		esac
+		case $mode in
+		rewrite*) echo /lib/libkml-rewrite.so > $PRELOAD ;;
+		*) rm -f $PRELOAD ;;
+		esac
+		for t in "$@"; do
+			case $mode:$t in
+			shim*:rewritten) continue ;;
+			rewrite*:rewritten) run_test rewritten $mode "$dir/kt-rewritten" ;;
+			shim*) run_test "$t" $mode "$dir/kt-$t.shim" ;;
+			*) run_test "$t" $mode "$dir/kt-$t.rw" ;;
+			esac
+		done
+		rm -f $PRELOAD
+	done
+}
 
 case $suite in
 test)
 	# kmltest.only=a,b runs just those tests (for debugging, not CI).
-	script_tests="boot busybox trust policy strace coredump"
+	script_tests="boot busybox trust policy strace coredump realprog"
 	if [ -n "$only" ]; then
 		sel=
 		for t in $script_tests $TESTS; do
@@ -80,8 +116,17 @@ test)
 	else
 		sel="$script_tests $TESTS"
 	fi
+	shim_sel=
+	if [ "$direct" = 1 ]; then
+		for t in $SHIM_TESTS rewritten; do
+			case " ${only:-$t} " in *" $t "*) shim_sel="$shim_sel $t" ;; esac
+		done
+	fi
+	set -- $shim_sel
+	nshim=$(( $# * 4 ))
+	case " $shim_sel " in *" rewritten "*) nshim=$((nshim - 2)) ;; esac
 	set -- $sel
-	echo "KMLTEST: PLAN $(( $# * 2 ))"
+	echo "KMLTEST: PLAN $(( $# * 2 + nshim ))"
 	for mode in normal trusted; do
 		if [ $mode = trusted ]; then dir=/trusted cpl=$trusted_cpl; else dir=/bin cpl=3; fi
 		for t in $sel; do
@@ -90,29 +135,39 @@ test)
 			busybox) run_test busybox $mode "$dir/busybox" sh /tests/busybox.sh "$dir" ;;
 			trust) run_test trust $mode "$dir/busybox" sh /tests/trust.sh "$dir" "$trusted_cpl" ;;
 			strace) run_test strace $mode "$dir/busybox" sh /tests/strace.sh "$dir" ;;
+			realprog) run_test realprog $mode "$dir/busybox" sh /tests/realprog.sh "$dir" "$trusted_cpl" ;;
 			policy) run_test policy $mode "$dir/busybox" sh /tests/policy.sh "$dir" "$trusted_cpl" ;;
 			coredump) run_test coredump $mode "$dir/busybox" sh /tests/coredump.sh "$dir" "$cpl" ;;
 			*) run_test "$t" $mode "$dir/kt-$t" ;;
 			esac
 		done
 	done
+	[ -n "$shim_sel" ] && run_shim_modes $shim_sel
 	;;
 boot)
 	echo "KMLTEST: PLAN 1"
 	run_test boot normal /bin/busybox sh /tests/boot.sh /bin "$kver" "$cpus"
 	;;
+redis)
+	# scripts/bench-redis.sh: a benchmark, not a test.
+	[ -x /tests/redis.sh ] && sh /tests/redis.sh "${redis_n:-20000}"
+	;;
 demo)
 	/tests/demo.sh "$trusted_cpl"
 	;;
 x86)
-	# The kernel's own tools/testing/selftests/x86, 64-bit.
+	# The kernel's own tools/testing/selftests/x86, 64-bit (dynamically
+	# linked): from /bin, from /trusted, and from /trusted through the
+	# rewriter (mode rewrite, libkml-rewrite.so in /etc/ld.so.preload).
 	set -- $(cat /tests/x86.list)
-	echo "KMLTEST: PLAN $(( $# * 2 ))"
-	for mode in normal trusted; do
-		if [ $mode = trusted ]; then dir=/trusted/x86; else dir=/bin/x86; fi
+	echo "KMLTEST: PLAN $(( $# * 3 ))"
+	for mode in normal trusted rewrite; do
+		if [ $mode = normal ]; then dir=/bin/x86; else dir=/trusted/x86; fi
+		[ $mode = rewrite ] && echo /lib/libkml-rewrite.so > $PRELOAD
 		for t in "$@"; do
 			run_test "x86/$t" $mode "$dir/$t"
 		done
+		rm -f $PRELOAD
 	done
 	;;
 dir)

@@ -5,6 +5,10 @@
 #
 #   MATRIX="cpu,pti,smp[,kernel parameter] ..."
 #       default: max,on,2 max,off,1 qemu64,on,1 qemu64,off,2,kml_fastpath=off max,on,1,kml=off
+#   DIRECT="cpu,pti,smp[,param] ..."   matrix boots that also run the C
+#                             tests through the direct-call shim and the
+#                             rewriter (kmltest.direct=1; default: the
+#                             first and the kml_fastpath=off boot)
 #   BOOT_TIMEOUT=seconds      per boot (default 600)
 #   STRESS=seconds            mixed KML/normal stress on 2 vCPUs after the
 #                             matrix (default 60; 0 skips it)
@@ -15,6 +19,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/lib.sh"
 MATRIX=${MATRIX:-"max,on,2 max,off,1 qemu64,on,1 qemu64,off,2,kml_fastpath=off max,on,1,kml=off"}
+DIRECT=${DIRECT:-"max,on,2 qemu64,off,2,kml_fastpath=off"}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 STRESS=${STRESS:-60}
 X86=${X86:-1}
@@ -43,6 +48,9 @@ for m in $runs; do
 		m="max,on,2,kmltest.stress=$STRESS"
 	fi
 	IFS=, read -r cpu pti smp param <<< "$m"
+	case " $DIRECT " in
+	*" $m "*) [ $suite = test ] && param="${param:+$param }kmltest.direct=1" ;;
+	esac
 	label="$cpu/pti=$pti/smp$smp${param:+/$param}"
 	[ $suite = stress ] && label="stress/$cpu/pti=$pti/smp$smp/${STRESS}s"
 	[ $suite = x86 ] && label="x86-selftests/$cpu/pti=$pti/smp$smp"

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Direct calls through libkml (libkml/kml.h).  From /trusted the process
+ * has the kernel's direct-call page at address 0 and kml_syscall*() call
+ * it; from /bin the same calls fall back to SYSCALL and must behave the
+ * same.  Checks: results, every register and the red zone kept, invalid
+ * numbers, the direct_calls counter, a 1 kHz signal storm during a tight
+ * loop, SA_RESTART and restart_syscall, ptrace single-stepping through a
+ * whole call, vfork and clone3 on a new stack.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "kml.h"
+#include "kt.h"
+
+static int direct_expected(void)
+{
+	const char *e = getenv("KMLTEST_EXPECT_CPL");
+
+	return e && atoi(e) == 0 && kt_cpl() == 0;
+}
+
+static int maps_has_kml_page(void)
+{
+	char line[256];
+	int found = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "[kml]") && !strncmp(line, "00000000-00001000 r-xp", 22))
+			found = 1;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static unsigned long direct_calls(void)
+{
+	unsigned long v = 0;
+	FILE *f = fopen("/sys/kernel/kml/direct_calls", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * getpid through a direct call (or SYSCALL) with every register and the
+ * 128 bytes below RSP set to known values; returns a bit mask of what
+ * changed (bit 15: the red zone), and the result in *ret.
+ */
+long kt_regs_call(long direct, long *ret);
+__asm__(
+	".text\n"
+	".globl kt_regs_call\n"
+	"kt_regs_call:\n\t"
+	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
+	"push %rsi\n\t"				/* ret pointer */
+	"movabs $0x3c3c5a5aa5a5c3c3, %rax\n\t"
+	"mov $-128, %rcx\n"
+	"1:\tmov %rax, (%rsp,%rcx)\n\t"
+	"add $8, %rcx\n\t"
+	"jnz 1b\n\t"
+	"mov %rdi, %r11\n\t"			/* direct? */
+	"mov $0x1111, %rbx\n\tmov $0x2222, %rbp\n\tmov $0x3333, %r12\n\t"
+	"mov $0x4444, %r13\n\tmov $0x5555, %r14\n\tmov $0x6666, %r15\n\t"
+	"mov $0x7777, %rdi\n\tmov $0x8888, %rsi\n\tmov $0x9999, %rdx\n\t"
+	"mov $0xaaaa, %r8\n\tmov $0xbbbb, %r9\n\tmov $0xcccc, %r10\n\t"
+	"mov $39, %eax\n\t"			/* getpid */
+	"test %r11, %r11\n\t"
+	"jz 2f\n\t"
+	"lea -128(%rsp), %rsp\n\t"
+	"call *%rax\n\t"
+	"lea 128(%rsp), %rsp\n\t"
+	"jmp 3f\n"
+	"2:\tsyscall\n"
+	"3:\tmov (%rsp), %rcx\n\t"
+	"mov %rax, (%rcx)\n\t"
+	"xor %eax, %eax\n\t"
+	"cmp $0x1111, %rbx\n\tjz 4f\n\tor $1, %eax\n4:\t"
+	"cmp $0x2222, %rbp\n\tjz 4f\n\tor $2, %eax\n4:\t"
+	"cmp $0x3333, %r12\n\tjz 4f\n\tor $4, %eax\n4:\t"
+	"cmp $0x4444, %r13\n\tjz 4f\n\tor $8, %eax\n4:\t"
+	"cmp $0x5555, %r14\n\tjz 4f\n\tor $16, %eax\n4:\t"
+	"cmp $0x6666, %r15\n\tjz 4f\n\tor $32, %eax\n4:\t"
+	"cmp $0x7777, %rdi\n\tjz 4f\n\tor $64, %eax\n4:\t"
+	"cmp $0x8888, %rsi\n\tjz 4f\n\tor $128, %eax\n4:\t"
+	"cmp $0x9999, %rdx\n\tjz 4f\n\tor $256, %eax\n4:\t"
+	"cmp $0xaaaa, %r8\n\tjz 4f\n\tor $512, %eax\n4:\t"
+	"cmp $0xbbbb, %r9\n\tjz 4f\n\tor $1024, %eax\n4:\t"
+	"cmp $0xcccc, %r10\n\tjz 4f\n\tor $2048, %eax\n4:\t"
+	"movabs $0x3c3c5a5aa5a5c3c3, %rdx\n\t"
+	"mov $-128, %rcx\n"
+	"5:\tcmp %rdx, (%rsp,%rcx)\n\t"
+	"jz 6f\n\t"
+	"or $0x8000, %eax\n"
+	"6:\tadd $8, %rcx\n\t"
+	"jnz 5b\n\t"
+	"pop %rsi\n\t"
+	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
+	"ret\n");
+
+/* A direct getpid whose return address is the global kt_step_ret. */
+long kt_step_call(long direct);
+__asm__(
+	".text\n"
+	".globl kt_step_call\n"
+	".globl kt_step_ret\n"
+	"kt_step_call:\n\t"
+	"mov $39, %eax\n\t"
+	"test %rdi, %rdi\n\t"
+	"jz 1f\n\t"
+	"lea -128(%rsp), %rsp\n\t"
+	"call *%rax\n"
+	"kt_step_ret:\n\t"
+	"lea 128(%rsp), %rsp\n\t"
+	"ret\n"
+	"1:\tsyscall\n"
+	".globl kt_step_ret_syscall\n"
+	"kt_step_ret_syscall:\n\t"
+	"ret\n");
+extern char kt_step_ret[], kt_step_ret_syscall[];
+
+/* clone3(args) on a new stack; the child exits with 42 at once. */
+long kt_clone3_exit(struct clone_args *args, long size, long direct);
+__asm__(
+	".text\n"
+	".globl kt_clone3_exit\n"
+	"kt_clone3_exit:\n\t"
+	"mov $435, %eax\n\t"
+	"test %rdx, %rdx\n\t"
+	"jz 1f\n\t"
+	"lea -128(%rsp), %rsp\n\t"
+	"call *%rax\n\t"
+	"lea 128(%rsp), %rsp\n\t"
+	"jmp 2f\n"
+	"1:\tsyscall\n"
+	"2:\ttest %rax, %rax\n\t"
+	"jz 3f\n\t"
+	"ret\n"
+	"3:\tmov $42, %edi\n\t"		/* child, on its own stack */
+	"mov $60, %eax\n\t"
+	"test %rdx, %rdx\n\t"
+	"jz 4f\n\t"
+	"call *%rax\n"
+	"4:\tsyscall\n\t"
+	"ud2\n");
+
+static volatile sig_atomic_t ticks;
+
+static void on_tick(int sig)
+{
+	ticks++;
+}
+
+static void set_timer(long usec)
+{
+	struct itimerval it = { { 0, usec }, { 0, usec } };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void handle(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sa.sa_flags = flags;
+	sigaction(sig, &sa, NULL);
+}
+
+static void test_storm(void)
+{
+	long i, bad = 0, badregs = 0, r, n = 100000;
+	long pid = getpid();
+
+	ticks = 0;
+	handle(SIGALRM, on_tick, SA_RESTART);
+	set_timer(1000);
+	for (i = 0; i < n; i++) {
+		if (kml_syscall0(SYS_getpid) != pid)
+			bad++;
+		if ((i & 15) == 0 && (kt_regs_call(kml_direct, &r) || r != pid))
+			badregs++;
+	}
+	set_timer(0);
+	kt_check(bad == 0 && badregs == 0,
+		 "%ld getpid calls under a 1 kHz SIGALRM storm: %ld wrong results, %ld register/red-zone corruptions (%d signals)",
+		 n, bad, badregs, (int)ticks);
+	kt_check(ticks > 0, "the storm delivered signals during the loop (%d)", (int)ticks);
+}
+
+/* A read blocked in a direct call, interrupted by handled signals. */
+static void test_restart(int flags, long want)
+{
+	int p[2], status;
+	char c = 0;
+	long r;
+	pid_t w;
+
+	if (pipe(p))
+		return;
+	w = fork();
+	if (w == 0) {
+		usleep(300000);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	ticks = 0;
+	handle(SIGALRM, on_tick, flags);
+	set_timer(20000);
+	r = kml_syscall3(SYS_read, p[0], (long)&c, 1);
+	set_timer(0);
+	waitpid(w, &status, 0);
+	kt_check(r == want && ticks > 0,
+		 "blocking read %s SA_RESTART: result %ld (want %ld) after %d signals",
+		 flags ? "with" : "without", r, want, (int)ticks);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* nanosleep stopped and continued: restarted through restart_syscall. */
+static void test_restart_block(void)
+{
+	struct timespec t0, t1, req = { 0, 400000000 };
+	int status;
+	pid_t c;
+
+	c = fork();
+	if (c == 0) {
+		long r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r = kml_syscall2(SYS_nanosleep, (long)&req, 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		_exit(r == 0 && (t1.tv_sec - t0.tv_sec) * 1000000000L +
+		      (t1.tv_nsec - t0.tv_nsec) >= 400000000L ? 0 : 1);
+	}
+	usleep(100000);
+	kill(c, SIGSTOP);
+	usleep(100000);
+	kill(c, SIGCONT);
+	waitpid(c, &status, 0);
+	kt_check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "nanosleep stopped and continued completes its full time (restart_syscall)");
+}
+
+static void test_single_step(void)
+{
+	struct user_regs_struct regs;
+	long steps = 0, sled = 0, kernel = 0, other_stops = 0;
+	int status, reached = 0;
+	pid_t c;
+
+	c = fork();
+	if (c == 0) {
+		long r;
+
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		r = kt_step_call(kml_direct);
+		_exit(r == getpid() ? 0 : 1);
+	}
+	waitpid(c, &status, 0);
+	while (steps < 200000) {
+		if (ptrace(PTRACE_SINGLESTEP, c, 0, 0))
+			break;
+		waitpid(c, &status, 0);
+		if (!WIFSTOPPED(status))
+			break;
+		if (WSTOPSIG(status) != SIGTRAP) {
+			other_stops++;
+			break;
+		}
+		steps++;
+		ptrace(PTRACE_GETREGS, c, 0, &regs);
+		if (regs.rip < 4096)
+			sled++;
+		if (regs.rip >= 0x800000000000UL)
+			kernel++;
+		if (regs.rip == (unsigned long)(kml_direct ? kt_step_ret : kt_step_ret_syscall)) {
+			reached = regs.rax == (unsigned long)c;
+			break;
+		}
+	}
+	kt_check(reached, "single-stepped to the return address of the call, rax = pid (%ld steps)", steps);
+	kt_check(kernel == 0, "no step stopped inside the kernel entry (%ld did)", kernel);
+	if (kml_direct)
+		kt_check(sled > 0, "steps went through the direct-call page (%ld)", sled);
+	ptrace(PTRACE_CONT, c, 0, 0);
+	waitpid(c, &status, 0);
+	kt_check(other_stops == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "the stepped child finished normally");
+}
+
+static void test_vfork(void)
+{
+	int status = 0;
+	long pid;
+
+	pid = kml_syscall0(SYS_vfork);
+	if (pid == 0)
+		kml_syscall1(SYS_exit, 7);
+	waitpid(pid, &status, 0);
+	kt_check(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 7,
+		 "vfork through the call: the parent returns after the child used the stack");
+}
+
+static void test_clone3(void)
+{
+	static char stack[65536] __attribute__((aligned(16)));
+	struct clone_args args;
+	int status = 0;
+	long pid;
+
+	memset(&args, 0, sizeof(args));
+	args.flags = CLONE_VM;
+	args.exit_signal = SIGCHLD;
+	args.stack = (uintptr_t)stack;
+	args.stack_size = sizeof(stack);
+	pid = kt_clone3_exit(&args, sizeof(args), kml_direct);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	kt_check(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 42,
+		 "clone3 on a new stack: the child runs on it and exits (pid %ld)", pid);
+}
+
+int main(int argc, char **argv)
+{
+	int want = direct_expected();
+	unsigned long before, after;
+	long r, mask, n;
+	int p[2];
+	char c;
+
+	/* kt-direct getppid N: N direct calls of getppid, for strace.sh */
+	if (argc == 3 && !strcmp(argv[1], "getppid")) {
+		for (n = atoi(argv[2]); n > 0; n--)
+			kml_syscall0(SYS_getppid);
+		printf("direct=%d\n", kml_direct);
+		return 0;
+	}
+	kt_check(kml_direct == want, "direct calls %savailable (%s mode, CPL %d)",
+		 want ? "" : "not ", kt_mode(), kt_cpl());
+	kt_check(maps_has_kml_page() == want, "/proc/self/maps %s the [kml] page at 0",
+		 want ? "shows" : "does not show");
+	kt_check(kml_syscall0(SYS_getpid) == getpid(), "getpid");
+	if (pipe(p) == 0) {
+		kt_check(kml_syscall3(SYS_write, p[1], (long)"k", 1) == 1 &&
+			 read(p[0], &c, 1) == 1 && c == 'k', "write of one byte");
+		close(p[0]);
+		close(p[1]);
+	}
+	kt_check(kml_syscall3(SYS_write, 12345, (long)"k", 1) == -EBADF, "an error comes back as -errno");
+	errno = 0;
+	kt_check(syscall(SYS_getppid) == getppid() && syscall(SYS_close, 12345) == -1 &&
+		 errno == EBADF, "libkml syscall() replacement sets errno");
+	{
+		static const long unused[] = { 335, 350, 400, 423, 463, 470, 500, 540, 559 };
+		unsigned int i, ok = 0;
+
+		for (i = 0; i < sizeof(unused) / sizeof(unused[0]); i++)
+			ok += kml_syscall0(unused[i]) == -ENOSYS;
+		kt_check(ok == i, "unused numbers from 335 to 559 give -ENOSYS (%u of %u)", ok, i);
+	}
+	mask = kt_regs_call(kml_direct, &r);
+	kt_check(mask == 0 && r == getpid(),
+		 "all registers but rax/rcx/r11, and the red zone, kept (changed: %#lx)", mask);
+
+	before = direct_calls();
+	for (n = 0; n < 1000; n++)
+		kml_syscall0(SYS_getpid);
+	after = direct_calls();
+	if (want)
+		kt_check(after - before >= 1000, "/sys/kernel/kml/direct_calls counts them (+%lu)",
+			 after - before);
+
+	test_storm();
+	test_restart(SA_RESTART, 1);
+	test_restart(0, -EINTR);
+	test_restart_block();
+	test_single_step();
+	test_vfork();
+	test_clone3();
+	return kt_done();
+}
