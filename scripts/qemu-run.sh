@@ -64,7 +64,8 @@ args=(qemu-system-x86_64 "${accel[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
 [ "${GDB:-0}" = 1 ] && args+=(-s -S) && say "waiting for gdb: gdb $(dirname "$KERNEL")/../../../vmlinux -ex 'target remote :1234'"
 [ "${QEMU_DEBUG:-0}" = 1 ] && args+=(-d int,cpu_reset -D "$BUILD/logs/qemu-debug.log")
 
-say "booting: cpu=$CPU smp=$SMP pti=$PTI accel=$ACCEL${ICOUNT:+ icount} suite=$SUITE, log $LOG"
+ic=; [ "${ICOUNT:-0}" = 1 ] && ic=" icount"
+say "booting: cpu=$CPU smp=$SMP pti=$PTI accel=$ACCEL$ic suite=$SUITE, log $LOG"
 if [ "$SUITE" = shell ]; then
 	exec "${args[@]}"
 fi
