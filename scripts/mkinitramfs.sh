@@ -105,7 +105,7 @@ for f in "$OUT"/gen_init_cpio*; do
 	[ -e "$f" ] && cp "$f" "$ROOT/bin/" && cp "$f" "$ROOT/trusted/"
 done
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh realprog.sh; do
+for f in suite.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh realprog.sh overflow.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
 for f in xfail.list skip.list; do

@@ -148,6 +148,10 @@ boot)
 	echo "KMLTEST: PLAN 1"
 	run_test boot normal /bin/busybox sh /tests/boot.sh /bin "$kver" "$cpus"
 	;;
+overflow-normal|overflow-trusted)
+	# Ends in a panic, by design; judged on the host.
+	/bin/busybox sh /tests/overflow.sh "$([ $suite = overflow-trusted ] && echo /trusted || echo /bin)"
+	;;
 redis)
 	# scripts/bench-redis.sh: a benchmark, not a test.
 	[ -x /tests/redis.sh ] && sh /tests/redis.sh "${redis_n:-20000}"

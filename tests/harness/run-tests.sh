@@ -15,6 +15,10 @@
 #   (always) one boot with kml_trusted_dir=/opt/kml (tests/guest/trusteddir.sh)
 #   X86=1|0                   the kernel's tools/testing/selftests/x86 in
 #                             both modes, one boot (default 1)
+#   OVERFLOW=1|0              a kernel stack overflow (LKDTM EXHAUST_STACK)
+#                             from /bin and from /trusted, one boot each,
+#                             each ending in the stock report and a panic
+#                             (default 1)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/lib.sh"
@@ -23,6 +27,7 @@ DIRECT=${DIRECT:-"max,on,2 qemu64,off,2,kml_fastpath=off"}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 STRESS=${STRESS:-60}
 X86=${X86:-1}
+OVERFLOW=${OVERFLOW:-1}
 
 step "self-test of the log checker"
 bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest results would mean nothing"
@@ -74,6 +79,37 @@ for m in $runs; do
 	sk=$(printf '%s\n' "$out" | grep '^SKIP' || true)
 	[ -n "$sk" ] && skips="$skips$sk"$'\n'
 done
+
+# A kernel stack overflow must end as on the stock kernel: the #DF
+# handler's "stack guard page was hit" report, then a panic; from /trusted
+# too, where #PF goes through the KML IST stub (tests/guest/overflow.sh).
+if [ "$OVERFLOW" != 0 ]; then
+	for mode in normal trusted; do
+		log=$BUILD/logs/overflow-$mode.log
+		label="overflow/max/pti=on/smp1"
+		km=0
+		[ $mode = trusted ] && [ "$KML_EXPECT_TRUSTED_CPL" = 0 ] && km=1
+		step "kernel stack overflow from $mode mode ($label)"
+		CPU=max PTI=on SMP=1 SUITE=overflow-$mode QUIET=1 TIMEOUT=300 LOG=$log \
+			bash "$top/scripts/qemu-run.sh"
+		why=
+		tr -d '\r' < "$log" > "$log.txt"
+		grep -q "^KMLOVERFLOW: .*busybox, KernelMode $km" "$log.txt" ||
+			why="the overflowing shell did not run with KernelMode $km"
+		grep -q "stack guard page was hit" "$log.txt" || why="${why:+$why; }no 'stack guard page was hit' report"
+		grep -q "Kernel panic" "$log.txt" || why="${why:+$why; }no panic"
+		grep -q "KML IST stack" "$log.txt" && why="${why:+$why; }the KML IST stub panicked instead"
+		grep -q "KMLOVERFLOW: still alive" "$log.txt" && why="${why:+$why; }the kernel survived"
+		if [ -z "$why" ]; then
+			printf 'PASS  %s  overflow (%s)\n' "$label" $mode
+			tp=$((tp + 1))
+		else
+			printf 'FAIL  %s  overflow (%s): %s (log: %s)\n' "$label" $mode "$why" "$log"
+			tf=$((tf + 1))
+		fi
+		rm -f "$log.txt"
+	done
+fi
 
 echo
 if [ -n "$xfails" ]; then
