@@ -53,7 +53,9 @@
 #include <asm/percpu.h>
 #include <asm/segment.h>
 #include <asm/smap.h>
+#include <asm/trapnr.h>
 #include "../entry/calling.h"
+#include "kml-asm-offsets.h"
 
 	.pushsection .entry.text, "ax"
 
@@ -140,6 +142,19 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	jmp	.Lmove
 
 .Lkernel_frame:
+	/*
+	 * RSP in the guard page below the task stack, or too close above
+	 * it for the frame: a kernel stack overflow.  Without an IST the
+	 * CPU could not have pushed this frame and would have raised #DF.
+	 * Do the same: the frame goes to the #DF stack and to the stock #DF
+	 * entry, which reports the overflow (handle_stack_overflow()).
+	 */
+	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rax
+	subq	$(THREAD_SIZE + PAGE_SIZE), %rax	/* the guard page */
+	negq	%rax
+	addq	%rdi, %rax
+	cmpq	$(PAGE_SIZE + 16*8), %rax
+	jb	.Lstack_overflow
 	cmpq	%rdx, %rdi
 	ja	1f
 	leaq	-KML_IST_SIZE(%rdx), %rax
@@ -183,6 +198,11 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	popq	%rax
 	ANNOTATE_RETPOLINE_SAFE
 	jmp	*-6*8(%rsp)
+
+.Lstack_overflow:
+	movq	$X86_TRAP_DF, 5*8(%rsp)		/* kml_handlers[8]: the #DF entry */
+	movq	PER_CPU_VAR(cpu_tss_rw + KML_TSS_ist_df), %rdi
+	jmp	.Lmove
 
 .Lreentry:
 	/* An event hit the stub itself: say so and stop, do not loop. */

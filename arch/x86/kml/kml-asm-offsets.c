@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Constants for entry_kml_syscall.S that only C can compute: where the
- * thread flags live in task_struct and which flags send a system call
- * down the generic path.  Kbuild turns this into kml-asm-offsets.h.
+ * Constants for entry_kml_syscall.S and entry_kml.S that only C can
+ * compute: where the thread flags live in task_struct, which flags send a
+ * system call down the generic path, where the #DF stack is.  Kbuild
+ * turns this into kml-asm-offsets.h.
  */
 #define COMPILE_OFFSETS
 
@@ -30,4 +31,6 @@ static void __used common(void)
 	DEFINE(KML_SYSCALL_WORK_ANY_MASK, KML_SYSCALL_WORK_ANY);
 	DEFINE(KML_EXIT_WORK_ANY_MASK, KML_EXIT_WORK_ANY);
 	DEFINE(KML_NR_SYSCALLS, NR_syscalls);
+	/* The #DF IST stack top in the TSS (entry_kml.S, stack overflow). */
+	DEFINE(KML_TSS_ist_df, offsetof(struct tss_struct, x86_tss.ist[IST_INDEX_DF]));
 }

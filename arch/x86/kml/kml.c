@@ -458,6 +458,8 @@ static int __init kml_arch_init(void)
 		}
 		kml_idt[v] = g;
 	}
+	/* Where the stub sends a kernel stack overflow (entry_kml.S). */
+	kml_handlers[X86_TRAP_DF] = (unsigned long)asm_exc_double_fault;
 	kml_handlers[IDT_ENTRIES + X86_TRAP_DB] = (unsigned long)kml_asm_exc_debug_user;
 	kml_handlers[IDT_ENTRIES + X86_TRAP_BP] = (unsigned long)kml_asm_exc_int3_user;
 	kml_lstar = kml_syscall_entry();
