@@ -13,6 +13,8 @@
 #   GDB=1            wait for gdb on :1234 (-s -S); use with SUITE=shell
 #   QEMU_DEBUG=1     -d int,cpu_reset -D build/logs/qemu-debug.log
 #   QUIET=1          do not echo the serial output
+#   NMI_EVERY=sec    inject an NMI into every CPU this often (QEMU
+#                    monitor "nmi"), from 20 s after boot until QEMU exits
 # Exit status: QEMU's, or 124 when the time-out hit.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +67,34 @@ args=(qemu-system-x86_64 "${accel[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
 [ "${QEMU_DEBUG:-0}" = 1 ] && args+=(-d int,cpu_reset -D "$BUILD/logs/qemu-debug.log")
 
 ic=; [ "${ICOUNT:-0}" = 1 ] && ic=" icount"
+nmi_sock=
+if [ -n "${NMI_EVERY:-}" ]; then
+	nmi_sock=$(mktemp -u /tmp/kml-nmi.XXXXXX)
+	args+=(-monitor "unix:$nmi_sock,server,nowait")
+	# shellcheck disable=SC2016
+	python3 - "$nmi_sock" "$NMI_EVERY" <<'PY' > "$LOG.nmi" 2>&1 &
+import socket, sys, time
+path, every = sys.argv[1], float(sys.argv[2])
+time.sleep(20)
+s = socket.socket(socket.AF_UNIX)
+for _ in range(100):
+    try:
+        s.connect(path)
+        break
+    except OSError:
+        time.sleep(0.5)
+n = 0
+try:
+    while True:
+        s.sendall(b"nmi\n")
+        n += 1
+        time.sleep(every)
+except OSError:
+    pass
+print("NMIs injected:", n)
+PY
+fi
+
 say "booting: cpu=$CPU smp=$SMP pti=$PTI accel=$ACCEL$ic suite=$SUITE, log $LOG"
 if [ "$SUITE" = shell ]; then
 	exec "${args[@]}"
@@ -78,6 +108,10 @@ else
 	rc=${PIPESTATUS[0]}
 fi
 set -e
+if [ -n "$nmi_sock" ]; then
+	wait
+	rm -f "$nmi_sock"
+fi
 if [ $rc = 124 ] || [ $rc = 137 ]; then
 	say "the guest did not finish within ${TIMEOUT}s; last lines of $LOG:"
 	tail -15 "$LOG" | sed 's/^/    /' >&2
