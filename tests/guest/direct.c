@@ -46,19 +46,6 @@ static int maps_has_kml_page(void)
 	return found;
 }
 
-static unsigned long direct_calls(void)
-{
-	unsigned long v = 0;
-	FILE *f = fopen("/sys/kernel/kml/direct_calls", "r");
-
-	if (f) {
-		if (fscanf(f, "%lu", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
-
 /*
  * getpid through a direct call (or SYSCALL) with every register and the
  * 128 bytes below RSP set to known values; returns a bit mask of what
@@ -384,10 +371,10 @@ int main(int argc, char **argv)
 	kt_check(mask == 0 && r == getpid(),
 		 "all registers but rax/rcx/r11, and the red zone, kept (changed: %#lx)", mask);
 
-	before = direct_calls();
+	before = kt_direct_calls();
 	for (n = 0; n < 1000; n++)
 		kml_syscall0(SYS_getpid);
-	after = direct_calls();
+	after = kt_direct_calls();
 	if (want)
 		kt_check(after - before >= 1000, "/sys/kernel/kml/direct_calls counts them (+%lu)",
 			 after - before);

@@ -61,6 +61,20 @@ static inline int kt_kernel_mode(void)
 	return v;
 }
 
+/* /sys/kernel/kml/direct_calls, 0 if absent. */
+static inline unsigned long kt_direct_calls(void)
+{
+	unsigned long v = 0;
+	FILE *f = fopen("/sys/kernel/kml/direct_calls", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
 static inline const char *kt_mode(void)
 {
 	const char *m = getenv("KMLTEST_MODE");

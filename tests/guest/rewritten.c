@@ -13,19 +13,6 @@
 #include <unistd.h>
 #include "kt.h"
 
-static unsigned long direct_calls(void)
-{
-	unsigned long v = 0;
-	FILE *f = fopen("/sys/kernel/kml/direct_calls", "r");
-
-	if (f) {
-		if (fscanf(f, "%lu", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
-
 /* A SYSCALL of the program itself, at the global kt_main_site. */
 long kt_main_getppid(void);
 __asm__(".text\n"
@@ -63,10 +50,10 @@ int main(void)
 		 "the program's own SYSCALL site is %s", km ? "call *%rax" : "untouched");
 	kt_check(kt_main_getppid() == getppid(), "and works");
 
-	before = direct_calls();
+	before = kt_direct_calls();
 	for (i = 0; i < 100; i++)
 		getppid();
-	after = direct_calls();
+	after = kt_direct_calls();
 	if (km)
 		kt_check(after - before >= 100, "libc's getppid() goes through the direct entry (+%lu)",
 			 after - before);
@@ -80,9 +67,9 @@ int main(void)
 	kt_check(dl_getpid && dl_site &&
 		 (km ? site_is(dl_site, 0xff, 0xd0) : site_is(dl_site, 0x0f, 0x05)),
 		 "its SYSCALL site is %s", km ? "rewritten" : "untouched");
-	before = direct_calls();
+	before = kt_direct_calls();
 	kt_check(dl_getpid && dl_getpid() == getpid(), "and its system call works");
-	after = direct_calls();
+	after = kt_direct_calls();
 	if (km)
 		kt_check(after - before >= 1, "through the direct entry");
 	dlclose(h);

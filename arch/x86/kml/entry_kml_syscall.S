@@ -96,6 +96,37 @@
 .endm
 
 /*
+ * The fast path of both kinds of entry, with pt_regs built: with no
+ * syscall work and a valid number, call the system call; with no exit
+ * work after it, restore the registers (KML_FAST_POP) and fall through
+ * to the caller's return.  Anything else goes to the generic paths.
+ */
+.macro KML_FAST_CALL
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
+	testq	$KML_SYSCALL_WORK_ANY_MASK, KML_TASK_ti_syscall_work(%rbx)
+	jnz	.Lkml_generic
+	cmpq	$KML_NR_SYSCALLS, %rax
+	jae	.Lkml_generic
+	/*
+	 * No array_index_nospec() on the number: it comes from trusted
+	 * kernel-mode code, which could read any table itself.
+	 */
+	sti
+	movq	%rsp, %rdi
+	movq	sys_call_table(, %rax, 8), %rax
+	CALL_NOSPEC rax
+	cli
+	/*
+	 * %rbx is callee-saved: still current.  Syscall work bits set
+	 * during the call (a tracepoint or audit rule enabled meanwhile)
+	 * take effect at the next call, as if set just after this check.
+	 */
+	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
+	jnz	.Lkml_exit_work
+	KML_FAST_POP
+.endm
+
+/*
  * Direct calls: the entry state after the prologue.  The return address
  * is pt_regs->ip (and %rcx, as after SYSCALL), the stack pointer after
  * the call returns is pt_regs->sp, and the flags are IF and the fixed
@@ -168,28 +199,7 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast, SYM_L_GLOBAL)
 	/* Only reached through MSR_LSTAR, never with kernel IBT (refused). */
 	ANNOTATE_NOENDBR
 	KML_SYSCALL_SAVE
-	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
-	testq	$KML_SYSCALL_WORK_ANY_MASK, KML_TASK_ti_syscall_work(%rbx)
-	jnz	.Lkml_generic
-	cmpq	$KML_NR_SYSCALLS, %rax
-	jae	.Lkml_generic
-	/*
-	 * No array_index_nospec() on the number: it comes from trusted
-	 * kernel-mode code, which could read any table itself.
-	 */
-	sti
-	movq	%rsp, %rdi
-	movq	sys_call_table(, %rax, 8), %rax
-	CALL_NOSPEC rax
-	cli
-	/*
-	 * %rbx is callee-saved: still current.  Syscall work bits set
-	 * during the call (a tracepoint or audit rule enabled meanwhile)
-	 * take effect at the next call, as if set just after this check.
-	 */
-	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
-	jnz	.Lkml_exit_work
-	KML_FAST_POP
+	KML_FAST_CALL
 	/*
 	 * The stock IRET, whose faults (an rt_sigreturn() to a non-canonical
 	 * RIP) the #GP entry knows how to turn into a signal.
@@ -227,19 +237,7 @@ SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
 	KML_DIRECT_SAVE
 SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
-	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
-	testq	$KML_SYSCALL_WORK_ANY_MASK, KML_TASK_ti_syscall_work(%rbx)
-	jnz	.Lkml_generic
-	cmpq	$KML_NR_SYSCALLS, %rax
-	jae	.Lkml_generic
-	sti
-	movq	%rsp, %rdi
-	movq	sys_call_table(, %rax, 8), %rax
-	CALL_NOSPEC rax
-	cli
-	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
-	jnz	.Lkml_exit_work
-	KML_FAST_POP
+	KML_FAST_CALL
 	/*
 	 * Return with a plain RET.  Back to __KML_CS with a far return on
 	 * the task stack, then on the program's stack with IF clear (an
