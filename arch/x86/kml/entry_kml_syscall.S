@@ -135,17 +135,9 @@
  * those flags and RCX the return address.
  */
 .macro KML_DIRECT_SAVE
-	movq	%rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)
-	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rsp
-	UNWIND_HINT_END_OF_STACK
 	movl	$(X86_EFLAGS_IF | X86_EFLAGS_FIXED), %r11d
-	pushq	$__KERNEL_DS				/* pt_regs->ss */
-	pushq	PER_CPU_VAR(cpu_tss_rw + TSS_sp2)	/* pt_regs->sp */
-	pushq	%r11					/* pt_regs->flags */
-	pushq	$__KML_CS				/* pt_regs->cs */
-	pushq	%rcx					/* pt_regs->ip */
-	pushq	%rax					/* pt_regs->orig_ax */
-	PUSH_REGS rax=$-ENOSYS
+	UNWIND_HINT_END_OF_STACK		/* the prologue popped */
+	KML_SYSCALL_SAVE
 	incq	PER_CPU_VAR(kml_direct_calls)
 	/*
 	 * The call kept the program's CS, __KML_CS.  Run the kernel with
