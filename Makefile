@@ -14,7 +14,7 @@ BZIMAGE := $(BUILD)/obj-$(KFLAVOR)/arch/x86/boot/bzImage
 INITRD := $(BUILD)/initramfs.cpio.gz
 
 
-.PHONY: help deps kernel initramfs run shell test patches clean distclean check-deps bench-redis
+.PHONY: help deps kernel initramfs run shell test patches clean distclean check-deps bench
 
 help:
 	@echo "make run        build (if needed), boot QEMU, show a program run from /bin and /trusted"
@@ -22,7 +22,7 @@ help:
 	@echo "make shell      boot to an interactive busybox shell (GDB=1: wait for gdb on :1234)"
 	@echo "make kernel     build bzImage (KCONFIG=tiny|debian-cloud|stock, DEBUG=1 for lockdep/KASAN)"
 	@echo "make initramfs  build the guest test programs and the initramfs"
-	@echo "make bench-redis  redis-server from /bin, /trusted and through the rewriter (a benchmark)"
+	@echo "make bench      benchmarks: stock vs KML from /bin, /trusted and through libkml (LMBENCH=dir adds lmbench)"
 	@echo "make patches    export the series with git format-patch, verify it with git am, checkpatch it"
 	@echo "make deps       install everything with apt-get"
 	@echo "make clean      remove build outputs (keeps the unpacked source and ccache)"
@@ -48,8 +48,9 @@ shell: kernel initramfs
 test: kernel initramfs
 	@KERNEL=$(BZIMAGE) MEM=$(QEMU_MEM) bash tests/harness/run-tests.sh
 
-bench-redis: kernel
-	@KERNEL=$(BZIMAGE) bash scripts/bench-redis.sh
+# Builds both kernels itself (tiny config, with and without the series).
+bench: check-deps
+	@bash scripts/bench.sh
 
 patches: check-deps
 	@bash scripts/export-series.sh

@@ -9,6 +9,15 @@
 #   /bin/kt-*                 test programs, static and dynamic
 #   /trusted/                 the same programs and busybox, root-owned 0755
 #   /lib/x86_64-linux-gnu, /lib64   the glibc runtime of this machine
+#   /bin/kbench*, /tests/bench.sh   the benchmarks of "make bench"
+#
+# Environment: LMBENCH=dir (lmbench's bin directory) adds it as
+# /opt/lmbench and /trusted/lmbench; the image is then
+# build/initramfs-lmbench.cpio.gz, so the test image stays as it is.
+# LTP=dir (an installed LTP, e.g. /opt/ltp) with LTP_TESTS=file (runtest
+# format) adds the listed tests' binaries and LTP's helpers as
+# /opt/ltp/testcases/bin and /trusted/ltp/testcases/bin:
+# build/initramfs-ltp.cpio.gz.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_cmd gcc cpio gzip ldd
@@ -18,8 +27,12 @@ BB=/bin/busybox
 
 G=$KML_TOP/tests/guest
 OUT=$BUILD/guest
-ROOT=$BUILD/initramfs-root
-IMG=$BUILD/initramfs.cpio.gz
+variant=
+[ -n "${LMBENCH:-}" ] && variant=-lmbench
+[ -n "${LTP:-}" ] && variant=-ltp
+[ -n "${LMBENCH:-}" ] && [ -n "${LTP:-}" ] && die "LMBENCH and LTP make different images: one at a time"
+ROOT=$BUILD/initramfs-root$variant
+IMG=$BUILD/initramfs$variant.cpio.gz
 mkdir -p "$OUT"
 
 CFLAGS="-O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -I$G"
@@ -90,6 +103,23 @@ build libkt-preload.so preload.c -shared -fPIC
 build kt-hello-static hello.c -static
 build kt-hello-dynamic hello.c -DKT_DYNAMIC
 build kt-threads threads.c -pthread
+# The benchmarks (tests/bench): kbench plain and through the shim, and
+# the program its fork_exec runs.
+B=$KML_TOP/tests/bench
+bbuild() {	# output source flags...
+	local out=$1 src=$2
+	shift 2
+	if [ ! -e "$OUT/$out" ] || [ "$B/$src" -nt "$OUT/$out" ] ||
+	   [ "$LK/libkml-rewrite.a" -nt "$OUT/$out" ]; then
+		# shellcheck disable=SC2086
+		gcc $CFLAGS -static -o "$OUT/$out" "$B/$src" "$@" || die "compiling tests/bench/$src failed"
+		say "built $out"
+	fi
+}
+bbuild kbench kbench.c
+bbuild kbench.shim kbench.c -Wl,--whole-archive "$LK/libkml-rewrite.a" "$LK/libkml.a" \
+	-Wl,--no-whole-archive -lcapstone
+bbuild kb-nop nop.c
 
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,tests,trusted,lib64}
@@ -101,13 +131,14 @@ cp "$OUT"/kt-* "$ROOT/bin/"
 mkdir -p "$ROOT/lib"
 cp "$OUT/libkt-preload.so" "$OUT/libkt-dl.so" "$LK/libkml-rewrite.so" "$LK/libkml.so" "$ROOT/lib/"
 cp "$OUT"/kt-* "$BB" "$ROOT/trusted/"
-for f in "$OUT"/gen_init_cpio*; do
+for f in "$OUT"/gen_init_cpio* "$OUT"/kbench* "$OUT"/kb-nop; do
 	[ -e "$f" ] && cp "$f" "$ROOT/bin/" && cp "$f" "$ROOT/trusted/"
 done
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh realprog.sh overflow.sh; do
+for f in suite.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh realprog.sh overflow.sh kbench.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
+install -m 0755 "$B/bench.sh" "$ROOT/tests/bench.sh"
 for f in xfail.list skip.list; do
 	[ -f "$G/$f" ] && install -m 0644 "$G/$f" "$ROOT/tests/$f"
 done
@@ -136,7 +167,18 @@ if [ -x /usr/bin/redis-server ] && [ -x /usr/bin/redis-benchmark ]; then
 	done
 	redis_libs=$( (ldd /usr/bin/redis-server; ldd /usr/bin/redis-benchmark) |
 		awk '/=>/ {print $3}')
-	install -m 0755 "$G/redis.sh" "$ROOT/tests/redis.sh"
+fi
+
+# lmbench, bring-your-own (make bench LMBENCH=dir): its bin directory.
+lm_libs=
+if [ -n "${LMBENCH:-}" ]; then
+	[ -x "$LMBENCH/lat_syscall" ] || die "LMBENCH=$LMBENCH: no lat_syscall there (give lmbench's bin directory)"
+	mkdir -p "$ROOT/opt/lmbench" "$ROOT/trusted/lmbench"
+	cp -L "$LMBENCH"/* "$ROOT/opt/lmbench/"
+	cp -L "$LMBENCH"/* "$ROOT/trusted/lmbench/"
+	chmod -R go-w "$ROOT/opt/lmbench" "$ROOT/trusted/lmbench"
+	lm_libs=$(for f in "$LMBENCH"/*; do ldd "$f" 2>/dev/null || true; done |
+		awk '/=>/ {print $3}')
 fi
 
 # glibc runtime: what the dynamic programs need, plus the usual companions
@@ -150,7 +192,33 @@ libs=$( (ldd "$OUT/kt-hello-dynamic"; ldd "$OUT/kt-threads"; ldd /usr/bin/strace
 for l in libm.so.6 libresolv.so.2 libnss_files.so.2 libdl.so.2 librt.so.1 libpthread.so.0; do
 	[ -e "/lib/x86_64-linux-gnu/$l" ] && libs="$libs /lib/x86_64-linux-gnu/$l"
 done
-for l in $(printf '%s\n' $libs $redis_libs | sort -u); do
+# LTP, bring-your-own (make test LTP=dir LTP_TESTS=file).
+ltp_libs=
+if [ -n "${LTP:-}" ]; then
+	[ -d "$LTP/testcases/bin" ] || die "LTP=$LTP has no testcases/bin: give an installed LTP (make install)"
+	[ -f "${LTP_TESTS:-}" ] || die "LTP_TESTS=${LTP_TESTS:-} is not a file (runtest format: tag command [args])"
+	mkdir -p "$ROOT/opt/ltp/testcases/bin" "$ROOT/trusted/ltp/testcases/bin"
+	for d in runtest testcases/data; do
+		[ -d "$LTP/$d" ] && mkdir -p "$ROOT/opt/ltp/$d" && cp -a "$LTP/$d/." "$ROOT/opt/ltp/$d/"
+	done
+	# the listed commands, LTP's tst_* helpers and shell libraries
+	ltp_files=$( (awk '!/^[[:space:]]*(#|$)/ { print ($2 == "" ? $1 : $2) }' "$LTP_TESTS"
+		cd "$LTP/testcases/bin" && ls | grep -E '^tst_|\.sh$' || true) | sort -u)
+	for f in $ltp_files; do
+		[ -e "$LTP/testcases/bin/$f" ] || die "LTP_TESTS names $f, which is not in $LTP/testcases/bin"
+		for d in opt/ltp trusted/ltp; do
+			cp -L "$LTP/testcases/bin/$f" "$ROOT/$d/testcases/bin/$f"
+		done
+		ltp_libs="$ltp_libs $(ldd "$LTP/testcases/bin/$f" 2>/dev/null | awk '/=>/ {print $3}' || true)"
+	done
+	cp "$OUT/kbench" "$ROOT/opt/ltp/kml-cpl"
+	cp "$OUT/kbench" "$ROOT/trusted/ltp/kml-cpl"
+	chmod -R go-w "$ROOT/opt/ltp" "$ROOT/trusted/ltp"
+	grep -v '^[[:space:]]*#' "$LTP_TESTS" > "$ROOT/tests/ltp.list"
+	install -m 0755 "$G/ltp.sh" "$ROOT/tests/ltp.sh"
+fi
+
+for l in $(printf '%s\n' $libs $redis_libs $lm_libs $ltp_libs | sort -u); do
 	mkdir -p "$ROOT$(dirname "$l")"
 	cp -L "$l" "$ROOT$l"
 done
@@ -171,7 +239,8 @@ nogroup:x:65534:
 GR
 
 # Ownership and modes: root-owned, not writable by group or others.
-chmod 0755 "$ROOT" "$ROOT/trusted" "$ROOT"/trusted/kt-* "$ROOT"/bin/kt-* "$ROOT"/trusted/gen_init_cpio* "$ROOT"/bin/gen_init_cpio*
+chmod 0755 "$ROOT" "$ROOT/trusted" "$ROOT"/trusted/kt-* "$ROOT"/bin/kt-* "$ROOT"/trusted/gen_init_cpio* "$ROOT"/bin/gen_init_cpio* \
+	"$ROOT"/trusted/kb* "$ROOT"/bin/kb*
 chmod 1777 "$ROOT/tmp"
 (cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$IMG.tmp"
 mv "$IMG.tmp" "$IMG"

@@ -17,7 +17,7 @@ for arg in $(cat /proc/cmdline); do
 	kmltest.stress=*) stress_secs=${arg#*=} ;;
 	kmltest.only=*) only=$(echo "${arg#*=}" | tr , ' ') ;;
 	kmltest.direct=*) direct=${arg#*=} ;;
-	kmltest.redis_n=*) redis_n=${arg#*=} ;;
+	kmltest.ltp_timeout=*) ltp_timeout=${arg#*=} ;;
 	esac
 done
 # Tests expected to fail in a mode, and tests not run in a mode (unsafe
@@ -107,7 +107,7 @@ run_shim_modes() {
 case $suite in
 test)
 	# kmltest.only=a,b runs just those tests (for debugging, not CI).
-	script_tests="boot busybox trust policy strace coredump realprog"
+	script_tests="boot busybox trust policy strace coredump realprog kbench"
 	if [ -n "$only" ]; then
 		sel=
 		for t in $script_tests $TESTS; do
@@ -136,6 +136,7 @@ test)
 			trust) run_test trust $mode "$dir/busybox" sh /tests/trust.sh "$dir" "$trusted_cpl" ;;
 			strace) run_test strace $mode "$dir/busybox" sh /tests/strace.sh "$dir" ;;
 			realprog) run_test realprog $mode "$dir/busybox" sh /tests/realprog.sh "$dir" "$trusted_cpl" ;;
+			kbench) run_test kbench $mode "$dir/busybox" sh /tests/kbench.sh "$dir" ;;
 			policy) run_test policy $mode "$dir/busybox" sh /tests/policy.sh "$dir" "$trusted_cpl" ;;
 			coredump) run_test coredump $mode "$dir/busybox" sh /tests/coredump.sh "$dir" "$cpl" ;;
 			*) run_test "$t" $mode "$dir/kt-$t" ;;
@@ -152,9 +153,13 @@ overflow-normal|overflow-trusted)
 	# Ends in a panic, by design; judged on the host.
 	/bin/busybox sh /tests/overflow.sh "$([ $suite = overflow-trusted ] && echo /trusted || echo /bin)"
 	;;
-redis)
-	# scripts/bench-redis.sh: a benchmark, not a test.
-	[ -x /tests/redis.sh ] && sh /tests/redis.sh "${redis_n:-20000}"
+ltp)
+	# make test LTP=dir LTP_TESTS=file; judged on the host.
+	/bin/busybox sh /tests/ltp.sh "${ltp_timeout:-600}"
+	;;
+bench)
+	# make bench (scripts/bench.sh): benchmarks, not tests.
+	/bin/busybox sh /tests/bench.sh
 	;;
 demo)
 	/tests/demo.sh "$trusted_cpl"

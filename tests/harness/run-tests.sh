@@ -19,6 +19,11 @@
 #                             from /bin and from /trusted, one boot each,
 #                             each ending in the stock report and a panic
 #                             (default 1)
+#   LTP=dir LTP_TESTS=file    an installed LTP (bring-your-own) and a list
+#                             of its tests (runtest format): one boot runs
+#                             each from /opt/ltp and from /trusted; a test
+#                             passes here when both modes give the same
+#                             LTP result (LTP_TIMEOUT per test, default 600)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/lib.sh"
@@ -123,6 +128,62 @@ if [ "$OVERFLOW" != 0 ]; then
 		fi
 		rm -f "$log.txt"
 	done
+fi
+
+# LTP, bring-your-own: the same LTP result in both modes, per test.
+if [ -n "${LTP:-}" ]; then
+	label="ltp/max/pti=on/smp2"
+	log=$BUILD/logs/ltp.log
+	step "LTP from $LTP, tests of ${LTP_TESTS:-}"
+	img=$(LTP=$LTP LTP_TESTS=${LTP_TESTS:-} bash "$top/scripts/mkinitramfs.sh" | tail -1)
+	if [ -z "$img" ] || [ ! -f "$img" ]; then
+		echo "FAIL  $label  harness: could not build the LTP image"
+		tf=$((tf + 1))
+	else
+		n=$(grep -cv '^[[:space:]]*\(#\|$\)' "$LTP_TESTS")
+		INITRD=$img CPU=max PTI=on SMP=2 SUITE=ltp QUIET=1 LOG=$log \
+			TIMEOUT=$(( n * 2 * ${LTP_TIMEOUT:-600} + 300 )) \
+			APPEND="kmltest.ltp_timeout=${LTP_TIMEOUT:-600}" bash "$top/scripts/qemu-run.sh"
+		qrc=$?
+		out=$(tr -d '\r' < "$log" | awk -v label="$label" -v qrc=$qrc -v cpl0="$KML_EXPECT_TRUSTED_CPL" -v n=$n '
+		/^KMLTEST-LTP-CPL: / { cpl[$2] = $3 }
+		/^KMLTEST-LTP: / {
+			r[$2, $3] = $4; st[$2, $3] = $5; cnt[$3, $4]++
+			if (!($2 in seen)) { seen[$2] = 1; t[nt++] = $2 }
+		}
+		/Kernel panic|Oops|BUG:|WARNING:/ { problem = problem "\n    " $0 }
+		END {
+			if (cpl["normal"] != 3 || cpl["trusted"] != cpl0)
+				printf "FAIL  %s  ltp harness: binaries ran at CPL %s (normal) and %s (trusted), not 3 and %s\n",
+					label, cpl["normal"], cpl["trusted"], cpl0
+			for (i = 0; i < nt; i++) {
+				a = r[t[i], "normal"]; b = r[t[i], "trusted"]
+				if (a == "" || b == "")
+					printf "FAIL  %s  ltp/%s: no result from %s\n", label, t[i], a == "" ? "normal" : "trusted"
+				else if (a == b)
+					printf "PASS  %s  ltp/%s: %s in both modes\n", label, t[i], a
+				else
+					printf "FAIL  %s  ltp/%s: differs: %s (status %s) normal, %s (status %s) trusted\n",
+						label, t[i], a, st[t[i], "normal"], b, st[t[i], "trusted"]
+			}
+			if (nt < n) printf "FAIL  %s  ltp: %d of %d listed tests reported (status %s)\n", label, nt, n, qrc
+			if (problem != "") printf "FAIL  %s  kernel problem:%s\n", label, problem
+			split("pass fail conf broken warn timeout", c, " ")
+			for (m = 1; m <= 2; m++) {
+				md = m == 1 ? "normal" : "trusted"
+				printf "INFO  LTP %-8s", md
+				for (j = 1; j <= 6; j++) printf " %s %d", c[j], cnt[md, c[j]]
+				printf "\n"
+			}
+		}')
+		printf '%s\n' "$out"
+		p=$(printf '%s\n' "$out" | grep -c '^PASS' || true)
+		f=$(printf '%s\n' "$out" | grep -c '^FAIL' || true)
+		d=$(printf '%s\n' "$out" | grep ': differs: ' || true)
+		echo "LTP tests whose result differs between modes: ${d:+$'\n'}${d:-none}"
+		say "$label: $p passed, $f failed (log: $log)"
+		tp=$((tp + p)) tf=$((tf + f))
+	fi
 fi
 
 echo

@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-2.0
+# The guest side of "make bench" (kmltest.suite=bench): kbench, redis and,
+# when the image has them, the real lmbench binaries, in every mode this
+# kernel has:
+#   stock        a kernel without KML: programs from /bin
+#   kml-normal   the KML kernel, programs from /bin (ring 3)
+#   kml-trusted  the KML kernel, programs from /trusted (SYSCALL at CPL 0)
+#   kml-direct   the KML kernel, from /trusted through the libkml shim
+#                (kbench: static with libkml-rewrite.a; redis: the
+#                rewriter in /etc/ld.so.preload)
+# Lines for scripts/bench.sh:
+#   KMLBENCH: <bench> <mode> ops=.. ticks=med,min,max ns=med,min,max
+#   KMLBENCH-CHECK: <mode> cpl=<n> direct_calls=<delta>
+#   KMLBENCH-REDIS: <mode> <test> <requests per second>
+#   KMLBENCH-LMBENCH: <mode> <bench> <microseconds>
+# Kernel parameters: kmltest.bench_ms=, kmltest.bench_batches=,
+# kmltest.bench_only=a,b (kbench names, or "none"), kmltest.redis_n=
+# (0: no redis).
+bb=/bin/busybox
+ms=20 batches=5 only= redis_n=2000
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	kmltest.bench_ms=*) ms=${arg#*=} ;;
+	kmltest.bench_batches=*) batches=${arg#*=} ;;
+	kmltest.bench_only=*) only=$(echo "${arg#*=}" | tr , ' ') ;;
+	kmltest.redis_n=*) redis_n=${arg#*=} ;;
+	esac
+done
+PRELOAD=/etc/ld.so.preload
+
+if [ -d /sys/kernel/kml ]; then
+	modes="kml-normal kml-trusted kml-direct"
+else
+	modes=stock
+fi
+echo "KMLBENCH-INFO: kernel $(uname -r), modes: $modes"
+
+direct_calls() { $bb cat /sys/kernel/kml/direct_calls 2>/dev/null || echo 0; }
+
+# The privilege level a program of this mode really runs at, and how many
+# direct calls it made: the host refuses results from a mode that did not
+# run as its name says.
+check_mode() {	# mode program
+	d0=$(direct_calls)
+	cpl=$("$2" -c)
+	echo "KMLBENCH-CHECK: $1 cpl=$cpl direct_calls=$(( $(direct_calls) - d0 ))"
+}
+
+if [ "$only" != none ]; then
+	for mode in $modes; do
+		case $mode in
+		stock|kml-normal) prog=/bin/kbench ;;
+		kml-trusted) prog=/trusted/kbench ;;
+		kml-direct) prog=/trusted/kbench.shim ;;
+		esac
+		check_mode $mode $prog
+		# shellcheck disable=SC2086
+		$prog -t "$ms" -b "$batches" $mode $only
+	done
+fi
+
+# redis-server and redis-benchmark (Debian's), server and client of the
+# same mode, one connection, no pipelining.
+if [ "$redis_n" != 0 ] && [ -x /bin/redis-server ]; then
+	for mode in $modes; do
+		dir=/trusted
+		case $mode in stock|kml-normal) dir=/bin ;; esac
+		[ $mode = kml-direct ] && echo /lib/libkml-rewrite.so > $PRELOAD
+		d0=$(direct_calls)
+		$dir/redis-server --port 6379 --save '' --appendonly no --protected-mode no \
+			--daemonize no --loglevel warning > /tmp/redis.log 2>&1 &
+		pid=$!
+		# listening on 6379 (0x18EB)?  redis-benchmark hangs without a server
+		for i in $($bb seq 60); do
+			$bb grep -q ':18EB 00000000:0000 0A' /proc/net/tcp && break
+			$bb sleep 1
+		done
+		echo "KMLBENCH-INFO: redis $mode server KernelMode" \
+			"$($bb awk '/KernelMode/ {print $2}' /proc/$pid/status)"
+		$dir/redis-benchmark -q -n "$redis_n" -c 1 -P 1 -t set,get,incr,lpush,lpop 2>/dev/null |
+			$bb tr '\r' '\n' |
+			$bb awk -v m=$mode '/requests per second/ {
+				sub(":", "", $1); printf "KMLBENCH-REDIS: %s %s %s\n", m, tolower($1), $2 }'
+		echo "KMLBENCH-INFO: redis $mode direct calls: $(( $(direct_calls) - d0 ))"
+		rm -f $PRELOAD
+		kill $pid
+		wait $pid 2>/dev/null
+	done
+fi
+
+# lmbench (make bench LMBENCH=dir): /opt/lmbench and /trusted/lmbench.
+# Each program prints its figure in microseconds on stderr.
+lm_run() {	# mode dir name program args...
+	lm_mode=$1 lm_dir=$2 lm_name=$3
+	shift 3
+	out=$($bb timeout 300 "$lm_dir/$@" 2>&1 >/dev/null)
+	us=$(echo "$out" | $bb awk -v n="$lm_name" '
+		/microseconds/ { for (i = 2; i <= NF; i++) if ($i == "microseconds") v = $(i - 1) }
+		n == "ctxsw" && $1 == "2" && NF == 2 { v = $2 }
+		n == "mmap" && NF == 2 && $1 ~ /^[0-9.]+$/ { v = $2 }
+		END { if (v != "") print v }')
+	if [ -n "$us" ]; then
+		echo "KMLBENCH-LMBENCH: $lm_mode $lm_name $us"
+	else
+		echo "KMLBENCH-INFO: lmbench $lm_mode $lm_name gave no figure: $(echo "$out" | $bb head -3 | $bb tr '\n' ' ')"
+	fi
+}
+if [ -d /opt/lmbench ]; then
+	# lat_proc exec runs /tmp/hello
+	[ -x /opt/lmbench/hello ] && cp /opt/lmbench/hello /tmp/hello
+	for mode in $modes; do
+		[ $mode = kml-direct ] && continue
+		dir=/trusted/lmbench
+		case $mode in stock|kml-normal) dir=/opt/lmbench ;; esac
+		dd if=/dev/zero of=/tmp/lm.file bs=1M count=8 2>/dev/null
+		for s in null read write stat fstat open; do
+			lm_run $mode $dir $s lat_syscall $s /tmp/lm.file
+		done
+		lm_run $mode $dir sig_install lat_sig install
+		lm_run $mode $dir sig_catch lat_sig catch
+		lm_run $mode $dir fork_exit lat_proc fork
+		lm_run $mode $dir fork_exec lat_proc exec
+		lm_run $mode $dir pipe lat_pipe
+		lm_run $mode $dir unix lat_unix
+		$dir/lat_tcp -s >/dev/null 2>&1
+		$bb sleep 1
+		lm_run $mode $dir tcp lat_tcp 127.0.0.1
+		$dir/lat_tcp -S 127.0.0.1 >/dev/null 2>&1
+		lm_run $mode $dir ctxsw lat_ctx -s 0 2
+		lm_run $mode $dir select lat_select -n 10 file
+		lm_run $mode $dir pagefault lat_pagefault /tmp/lm.file
+		lm_run $mode $dir mmap lat_mmap 1m /tmp/lm.file
+		rm -f /tmp/lm.file
+	done
+fi
