@@ -47,7 +47,7 @@ build() {	# output source flags...
 	if [ -n "$stale" ]; then
 		# shellcheck disable=SC2086
 		gcc $CFLAGS -o "$OUT/$out" "$G/$src" "$@" ||
-			die "compiling tests/guest/$src failed"
+			die "compiling ${G#"$KML_TOP"/}/$src failed"
 		say "built $out"
 	fi
 }
@@ -104,22 +104,12 @@ build kt-hello-static hello.c -static
 build kt-hello-dynamic hello.c -DKT_DYNAMIC
 build kt-threads threads.c -pthread
 # The benchmarks (tests/bench): kbench plain and through the shim, and
-# the program its fork_exec runs.
+# the program its fork_exec runs; build() with tests/bench as source dir.
 B=$KML_TOP/tests/bench
-bbuild() {	# output source flags...
-	local out=$1 src=$2
-	shift 2
-	if [ ! -e "$OUT/$out" ] || [ "$B/$src" -nt "$OUT/$out" ] ||
-	   [ "$LK/libkml-rewrite.a" -nt "$OUT/$out" ]; then
-		# shellcheck disable=SC2086
-		gcc $CFLAGS -static -o "$OUT/$out" "$B/$src" "$@" || die "compiling tests/bench/$src failed"
-		say "built $out"
-	fi
-}
-bbuild kbench kbench.c
-bbuild kbench.shim kbench.c -Wl,--whole-archive "$LK/libkml-rewrite.a" "$LK/libkml.a" \
+G=$B build kbench kbench.c -static
+G=$B build kbench.shim kbench.c -static -Wl,--whole-archive "$LK/libkml-rewrite.a" "$LK/libkml.a" \
 	-Wl,--no-whole-archive -lcapstone
-bbuild kb-nop nop.c
+G=$B build kb-nop nop.c -static
 
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,tests,trusted,lib64}

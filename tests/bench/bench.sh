@@ -35,6 +35,11 @@ else
 fi
 echo "KMLBENCH-INFO: kernel $(uname -r), modes: $modes"
 
+# Where a mode's programs live.
+mode_dir() {
+	case $1 in stock|kml-normal) echo /bin ;; *) echo /trusted ;; esac
+}
+
 direct_calls() { $bb cat /sys/kernel/kml/direct_calls 2>/dev/null || echo 0; }
 
 # The privilege level a program of this mode really runs at, and how many
@@ -48,11 +53,8 @@ check_mode() {	# mode program
 
 if [ "$only" != none ]; then
 	for mode in $modes; do
-		case $mode in
-		stock|kml-normal) prog=/bin/kbench ;;
-		kml-trusted) prog=/trusted/kbench ;;
-		kml-direct) prog=/trusted/kbench.shim ;;
-		esac
+		prog=$(mode_dir $mode)/kbench
+		[ $mode = kml-direct ] && prog=$prog.shim
 		check_mode $mode $prog
 		# shellcheck disable=SC2086
 		$prog -t "$ms" -b "$batches" $mode $only
@@ -63,8 +65,7 @@ fi
 # same mode, one connection, no pipelining.
 if [ "$redis_n" != 0 ] && [ -x /bin/redis-server ]; then
 	for mode in $modes; do
-		dir=/trusted
-		case $mode in stock|kml-normal) dir=/bin ;; esac
+		dir=$(mode_dir $mode)
 		[ $mode = kml-direct ] && echo /lib/libkml-rewrite.so > $PRELOAD
 		d0=$(direct_calls)
 		$dir/redis-server --port 6379 --save '' --appendonly no --protected-mode no \
@@ -110,8 +111,8 @@ if [ -d /opt/lmbench ]; then
 	[ -x /opt/lmbench/hello ] && cp /opt/lmbench/hello /tmp/hello
 	for mode in $modes; do
 		[ $mode = kml-direct ] && continue
-		dir=/trusted/lmbench
-		case $mode in stock|kml-normal) dir=/opt/lmbench ;; esac
+		dir=/opt/lmbench
+		[ "$(mode_dir $mode)" = /trusted ] && dir=/trusted/lmbench
 		dd if=/dev/zero of=/tmp/lm.file bs=1M count=8 2>/dev/null
 		for s in null read write stat fstat open; do
 			lm_run $mode $dir $s lat_syscall $s /tmp/lm.file
