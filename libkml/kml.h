@@ -7,10 +7,15 @@
  * "call *%rax" with a system call number in %rax enters the kernel with
  * the SYSCALL register convention (arguments in rdi, rsi, rdx, r10, r8,
  * r9; result in rax; rcx and r11 clobbered, and the arithmetic flags) and
- * returns with a plain RET.  The call pushes its return address, so these
+ * returns with a plain RET.  The page also names the entry itself, and
+ * these functions call it with "call *%rcx" (rcx is kept by a direct
+ * call, so a restart re-issues that call too), skipping the page.  The call pushes its return address, so these
  * functions first step over the 128-byte red zone of the code around them.
- * In a process that does not run in kernel mode they issue SYSCALL: the
- * same code works everywhere.
+ * In a process that does not run in kernel mode, and for numbers the page
+ * does not cover, they issue SYSCALL: the same code works everywhere.
+ * That SYSCALL carries a DS prefix, which does nothing but make it three
+ * bytes long: the rewriter changes only 2-byte SYSCALL instructions, so
+ * it stays a SYSCALL in a rewritten program too.
  *
  * kml_syscall0..6() return the raw result (-errno on error); syscall()
  * (in the library) is the libc-compatible replacement.
@@ -25,6 +30,16 @@ extern "C" {
 /* Set by the library's constructor: 1 if direct calls work here. */
 extern int kml_direct;
 
+/*
+ * Also set by the constructor: numbers below it are made as direct calls,
+ * all others (and every number when kml_direct is 0) with SYSCALL, so that
+ * a number that is no system call gives -ENOSYS as it does with SYSCALL.
+ */
+extern unsigned long kml_direct_limit;
+
+/* Also set by the constructor: the kernel's direct-call entry. */
+extern unsigned long kml_direct_entry;
+
 /* 1 if this process runs in kernel mode with the direct-call page. */
 int kml_direct_available(void);
 
@@ -32,16 +47,16 @@ int kml_direct_available(void);
 long syscall(long number, ...);
 
 #define KML_DIRECT_CALL							\
-	"testl %[direct], %[direct]\n\t"				\
-	"jz 1f\n\t"							\
+	"cmpq %[limit], %%rax\n\t"					\
+	"jae 1f\n\t"							\
 	"leaq -128(%%rsp), %%rsp\n\t"					\
-	"call *%%rax\n\t"						\
+	"call *%%rcx\n\t"						\
 	"leaq 128(%%rsp), %%rsp\n\t"					\
 	"jmp 2f\n"							\
-	"1:\tsyscall\n"							\
+	"1:\tds syscall\n"						\
 	"2:"
 
-#define KML_CLOBBERS "rcx", "r11", "memory", "cc"
+#define KML_CLOBBERS "r11", "memory", "cc"
 
 static inline long kml_syscall6(long n, long a1, long a2, long a3, long a4,
 				long a5, long a6)
@@ -49,11 +64,12 @@ static inline long kml_syscall6(long n, long a1, long a2, long a3, long a4,
 	register long r10 __asm__("r10") = a4;
 	register long r8 __asm__("r8") = a5;
 	register long r9 __asm__("r9") = a6;
+	unsigned long entry = kml_direct_entry;
 	long ret = n;
 
 	__asm__ volatile(KML_DIRECT_CALL
-			 : "+a"(ret), "+r"(r10), "+r"(r8), "+r"(r9)
-			 : [direct] "r"(kml_direct), "D"(a1), "S"(a2), "d"(a3)
+			 : "+a"(ret), "+c"(entry), "+r"(r10), "+r"(r8), "+r"(r9)
+			 : [limit] "r"(kml_direct_limit), "D"(a1), "S"(a2), "d"(a3)
 			 : KML_CLOBBERS);
 	return ret;
 }
@@ -71,11 +87,12 @@ static inline long kml_syscall4(long n, long a1, long a2, long a3, long a4)
 
 static inline long kml_syscall3(long n, long a1, long a2, long a3)
 {
+	unsigned long entry = kml_direct_entry;
 	long ret = n;
 
 	__asm__ volatile(KML_DIRECT_CALL
-			 : "+a"(ret)
-			 : [direct] "r"(kml_direct), "D"(a1), "S"(a2), "d"(a3)
+			 : "+a"(ret), "+c"(entry)
+			 : [limit] "r"(kml_direct_limit), "D"(a1), "S"(a2), "d"(a3)
 			 : KML_CLOBBERS);
 	return ret;
 }

@@ -10,6 +10,8 @@
 #include "kml-page.h"
 
 int kml_direct;
+unsigned long kml_direct_limit;
+unsigned long kml_direct_entry;
 
 int kml_direct_available(void)
 {
@@ -18,7 +20,8 @@ int kml_direct_available(void)
 
 __attribute__((constructor)) static void kml_init(void)
 {
-	kml_direct = kml_page_present();
+	kml_direct_limit = kml_page_limit(&kml_direct_entry);
+	kml_direct = kml_direct_limit != 0;
 }
 
 long syscall(long number, ...)

@@ -22,9 +22,12 @@
  * there across a system call breaks (rare: system calls are usually made
  * from functions that call others).  The vDSO is left alone (it cannot be
  * made writable).  Data in executable segments can be misdecoded as a
- * SYSCALL; compilers do not put data in .text on x86-64.  Only system
- * call numbers below the page's sled size may be used: others jump to
- * int3 or to an unmapped address.
+ * SYSCALL; compilers do not put data in .text on x86-64.  A number the
+ * page does not cover (560 and up, negative ones) stops the program with
+ * SIGTRAP, SIGILL or SIGSEGV, before anything changed, where SYSCALL
+ * would give -ENOSYS; a number that is the address of the program's own
+ * code calls that code.  libkml's SYSCALL fallback carries a prefix (3
+ * bytes), so it is left alone and still gives -ENOSYS.
  */
 #define _GNU_SOURCE
 #include <capstone/capstone.h>

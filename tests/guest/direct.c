@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/ptrace.h>
@@ -21,6 +22,7 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 #include "kml.h"
 #include "kt.h"
@@ -100,6 +102,52 @@ __asm__(
 	"jnz 5b\n\t"
 	"pop %rsi\n\t"
 	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
+	"ret\n");
+
+/*
+ * A raw "call *%rax" with number n, as at a rewritten SYSCALL site, with
+ * every other register loaded from in[] (rbx, rbp, r12-r15, rdi, rdx, rcx,
+ * r8-r11, rsi).  kt_raw_rsp is RSP just before the call.
+ */
+long kt_raw_call(long n, const unsigned long *in);
+unsigned long kt_raw_rsp;
+__asm__(
+	".text\n"
+	".globl kt_raw_call\n"
+	"kt_raw_call:\n\t"
+	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
+	"mov %rdi, %rax\n\t"
+	"mov 0(%rsi), %rbx\n\tmov 8(%rsi), %rbp\n\tmov 16(%rsi), %r12\n\t"
+	"mov 24(%rsi), %r13\n\tmov 32(%rsi), %r14\n\tmov 40(%rsi), %r15\n\t"
+	"mov 48(%rsi), %rdi\n\tmov 56(%rsi), %rdx\n\tmov 64(%rsi), %rcx\n\t"
+	"mov 72(%rsi), %r8\n\tmov 80(%rsi), %r9\n\tmov 88(%rsi), %r10\n\t"
+	"mov 96(%rsi), %r11\n\tmov 104(%rsi), %rsi\n\t"
+	"lea -128(%rsp), %rsp\n\t"
+	"mov %rsp, kt_raw_rsp(%rip)\n\t"
+	"call *%rax\n\t"
+	"lea 128(%rsp), %rsp\n\t"
+	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
+	"ret\n");
+
+/*
+ * A direct getpid through "call *%rax" with a known RCX: out[0] gets RCX
+ * after the call, out[1] R11, out[2] the return address.
+ */
+void kt_rcx_r11(unsigned long *out);
+__asm__(
+	".text\n"
+	".globl kt_rcx_r11\n"
+	"kt_rcx_r11:\n\t"
+	"mov %rdi, %r8\n\t"
+	"mov $39, %eax\n\t"
+	"movabs $0x1234567887654321, %rcx\n\t"
+	"lea -128(%rsp), %rsp\n\t"
+	"call *%rax\n"
+	"1:\tlea 128(%rsp), %rsp\n\t"
+	"mov %rcx, 0(%r8)\n\t"
+	"mov %r11, 8(%r8)\n\t"
+	"lea 1b(%rip), %rdx\n\t"
+	"mov %rdx, 16(%r8)\n\t"
 	"ret\n");
 
 /* A direct getpid whose return address is the global kt_step_ret. */
@@ -329,6 +377,110 @@ static void test_clone3(void)
 		 "clone3 on a new stack: the child runs on it and exits (pid %ld)", pid);
 }
 
+/*
+ * Numbers that are not system calls, made as a rewritten site makes them:
+ * "call *%rax".  Below the page's sled they must give -ENOSYS like
+ * SYSCALL; anywhere else either that or a signal that stops the program
+ * before anything has changed: every register but RIP as it was at the
+ * call (RSP at most one return address lower) and the memory every
+ * register points to untouched.  Without the page (ring 3) every one
+ * faults.
+ */
+static sigjmp_buf raw_env;
+static volatile int raw_sig;
+static gregset_t raw_gregs;
+static unsigned char raw_mem[16 * 256];
+
+static void on_raw_fault(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+
+	(void)si;
+	raw_sig = sig;
+	memcpy(raw_gregs, uc->uc_mcontext.gregs, sizeof(raw_gregs));
+	siglongjmp(raw_env, 1);
+}
+
+/* 0 if the outcome of number n was right, else a short reason. */
+static const char *raw_check(long n, int direct)
+{
+	static const int reg[] = { REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14,
+				   REG_R15, REG_RDI, REG_RDX, REG_RCX, REG_R8,
+				   REG_R9, REG_R10, REG_R11, REG_RSI };
+	unsigned long in[14];
+	unsigned int i;
+	long r = 0;
+
+	memset(raw_mem, 0x5a, sizeof(raw_mem));
+	for (i = 0; i < 14; i++)
+		in[i] = (unsigned long)raw_mem + 256 * i + 128;
+	raw_sig = 0;
+	if (!sigsetjmp(raw_env, 1))
+		r = kt_raw_call(n, in);
+	for (i = 0; i < sizeof(raw_mem); i++)
+		if (raw_mem[i] != 0x5a)
+			return "memory changed";
+	if (direct && (unsigned long)n < kml_direct_limit && raw_sig)
+		return "signal instead of -ENOSYS";
+	if (!raw_sig)
+		return r != -ENOSYS ? "returned, but not -ENOSYS" : NULL;
+	if (raw_sig != SIGILL && raw_sig != SIGTRAP && raw_sig != SIGSEGV &&
+	    raw_sig != SIGBUS)
+		return "unexpected signal";
+	if ((unsigned long)raw_gregs[REG_RAX] != (unsigned long)n)
+		return "rax changed";
+	for (i = 0; i < 14; i++)
+		if ((unsigned long)raw_gregs[reg[i]] != in[i])
+			return "a register changed";
+	if ((unsigned long)raw_gregs[REG_RSP] != kt_raw_rsp &&
+	    (unsigned long)raw_gregs[REG_RSP] != kt_raw_rsp - 8)
+		return "rsp changed";
+	return NULL;
+}
+
+static void test_bad_numbers(void)
+{
+	static const long far[] = { 4096, 4097, 8191, 65536, 1L << 20, 0x40000000 + 39,
+				    -1, -4096, -ENOSYS, 1L << 47, (long)(1UL << 63) };
+	static char altstack[65536];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct sigaction sa, old[4];
+	static const int sigs[] = { SIGILL, SIGTRAP, SIGSEGV, SIGBUS };
+	unsigned int i, bad = 0, tried = 0;
+	const char *why, *first_why = NULL;
+	long n, first = 0;
+
+	sigaltstack(&ss, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_raw_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	for (i = 0; i < 4; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	for (n = 335; n < 4096 + (long)(sizeof(far) / sizeof(far[0])); n++) {
+		long num = n < 4096 ? n : far[n - 4096];
+
+		if (num >= 424 && num <= 462)	/* the system calls there */
+			continue;
+		tried++;
+		why = raw_check(num, kml_direct);
+		if (why && !bad++) {
+			first = num;
+			first_why = why;
+		}
+		if (why && bad <= 32)
+			printf("# number %ld: %s (signal %d)\n", num, why, raw_sig);
+	}
+	for (i = 0; i < 4; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	ss.ss_flags = SS_DISABLE;
+	sigaltstack(&ss, NULL);
+	kt_check(bad == 0, "%u numbers that are no system call, by call *%%rax: -ENOSYS below %lu, "
+		 "else a signal with registers and memory intact (%u wrong, first %ld: %s)",
+		 tried, kml_direct_limit, bad, first, first_why ? first_why : "-");
+	kt_check(kml_syscall0(1000) == -ENOSYS && kml_syscall0(-1) == -ENOSYS &&
+		 kml_syscall0(4095) == -ENOSYS, "libkml: numbers 1000, 4095 and -1 give -ENOSYS");
+}
+
 int main(int argc, char **argv)
 {
 	int want = direct_expected();
@@ -367,6 +519,13 @@ int main(int argc, char **argv)
 			ok += kml_syscall0(unused[i]) == -ENOSYS;
 		kt_check(ok == i, "unused numbers from 335 to 559 give -ENOSYS (%u of %u)", ok, i);
 	}
+	if (want) {
+		unsigned long out[3];
+
+		kt_rcx_r11(out);
+		kt_check(out[0] == 0x1234567887654321UL && out[1] == out[2],
+			 "a direct call keeps RCX and returns with R11 = the return address");
+	}
 	mask = kt_regs_call(kml_direct, &r);
 	kt_check(mask == 0 && r == getpid(),
 		 "all registers but rax/rcx/r11, and the red zone, kept (changed: %#lx)", mask);
@@ -386,5 +545,6 @@ int main(int argc, char **argv)
 	test_single_step();
 	test_vfork();
 	test_clone3();
+	test_bad_numbers();
 	return kt_done();
 }

@@ -60,15 +60,18 @@
 
 	.pushsection .entry.text, "ax"
 
-/* The hardware-frame half of pt_regs, then the registers, not cleared. */
-.macro KML_SYSCALL_SAVE
+/*
+ * The hardware-frame half of pt_regs, then the registers, not cleared.
+ * After SYSCALL the flags are in R11 and the return address in RCX.
+ */
+.macro KML_SYSCALL_SAVE flags=%r11, ip=%rcx
 	movq	%rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)
 	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rsp
 	pushq	$__KERNEL_DS				/* pt_regs->ss */
 	pushq	PER_CPU_VAR(cpu_tss_rw + TSS_sp2)	/* pt_regs->sp */
-	pushq	%r11					/* pt_regs->flags */
+	pushq	\flags					/* pt_regs->flags */
 	pushq	$__KML_CS				/* pt_regs->cs */
-	pushq	%rcx					/* pt_regs->ip */
+	pushq	\ip					/* pt_regs->ip */
 	pushq	%rax					/* pt_regs->orig_ax */
 	PUSH_REGS rax=$-ENOSYS
 .endm
@@ -128,16 +131,17 @@
 
 /*
  * Direct calls: the entry state after the prologue.  The return address
- * is pt_regs->ip (and %rcx, as after SYSCALL), the stack pointer after
- * the call returns is pt_regs->sp, and the flags are IF and the fixed
- * bit only: a direct call does not preserve the arithmetic flags, and TF
- * never reaches here (kml_exc_debug_user()).  As after SYSCALL, R11 holds
- * those flags and RCX the return address.
+ * is in %r11 and becomes pt_regs->ip, and also pt_regs->r11: R11 holds it
+ * after the call, and RCX what it held before, so that a site that calls
+ * through RCX (libkml) can be restarted like one that calls through RAX.
+ * The stack pointer after the call returns is pt_regs->sp, and the flags
+ * are IF and the fixed bit only: a direct call does not preserve the
+ * arithmetic flags, and TF never reaches here (kml_exc_debug_user()).
  */
+.set KML_DIRECT_RFLAGS, X86_EFLAGS_IF | X86_EFLAGS_FIXED
 .macro KML_DIRECT_SAVE
-	movl	$(X86_EFLAGS_IF | X86_EFLAGS_FIXED), %r11d
 	UNWIND_HINT_END_OF_STACK		/* the prologue popped */
-	KML_SYSCALL_SAVE
+	KML_SYSCALL_SAVE flags=$KML_DIRECT_RFLAGS, ip=%r11
 	incq	PER_CPU_VAR(kml_direct_calls)
 	/*
 	 * The call kept the program's CS, __KML_CS.  Run the kernel with
@@ -167,7 +171,7 @@
  * below it (the red zone).
  */
 .macro KML_DIRECT_PROLOGUE
-	popq	%rcx
+	popq	%r11
 	cli
 	cld
 .endm
@@ -250,7 +254,7 @@ SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	movq	3*8(%rsp), %rsp		/* pt_regs->sp */
 	sti
-	pushq	%rcx			/* pt_regs->ip */
+	pushq	%r11			/* pt_regs->ip, also pt_regs->r11 */
 	UNWIND_HINT_FUNC
 	ANNOTATE_UNRET_SAFE
 	ret

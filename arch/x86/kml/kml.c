@@ -30,9 +30,12 @@
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
+#include <linux/vmalloc.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
+#include <asm/set_memory.h>
+#include <asm/text-patching.h>
 #include <asm/kml.h>
 #include <asm/msr.h>
 #include <asm/pgtable.h>
@@ -74,32 +77,46 @@ DEFINE_PER_CPU(unsigned long, kml_direct_calls);
  * number, without changing a register.  Every byte below
  * KML_DIRECT_SLED starts such a path:
  *
- *   sled blocks, 14 bytes:     3e x 12, eb 67     (jmp +0x67)
- *   landing blocks, 14 bytes:  3e x 9,  e9 rel32  (jmp to the entry)
+ *   sled blocks, 14 bytes:     3e x 12, eb 67           (jmp +0x67)
+ *   landing blocks, 14 bytes:  3e x 9,  e9 fe fe fe fe  (jmp to a trampoline)
  *
  * 0x3e (a DS override, without effect in 64-bit mode) and 0x67 (an
  * address-size prefix, without effect on a relative jump) are prefixes,
  * so decoding from any byte runs through prefixes into the next jump,
  * each instruction at most 15 bytes long.  A sled jump lands 117 bytes
  * on, at byte 5 of a block eight blocks later: a prefix, in a sled or a
- * landing block.  The sled covers numbers 0..559; the rest of the page is
- * int3, and its last 16 bytes describe it (struct kml_direct_header).
- * The direct jumps reach kernel text from address 0 because the kernel
- * lives in the top 2 GiB.
+ * landing block.  The sled covers numbers 0..559.
+ *
+ * Numbers past the sled land somewhere else in the page, and must stop
+ * the program before they change anything.  A landing jump's rel32 is
+ * always 0xfefefefe: "fe fe" and "fe 3e" are undefined (#UD), so a call
+ * into it faults at once, and its target is chosen to fit, a trampoline
+ * page near the end of the module area (kml_direct_tramp) that jumps on
+ * to the entry.  One 0x3e follows the last landing block, the rest of
+ * the page is int3, and its last 32 bytes describe it
+ * (struct kml_direct_header) in bytes 0x40-0x4f only: REX prefixes,
+ * which run into the end of the page and fault there.
  */
 #define KML_DIRECT_BLOCK	14
 #define KML_DIRECT_SLED		(40 * KML_DIRECT_BLOCK)
 #define KML_DIRECT_LANDING	8
 #define KML_DIRECT_PREFIX	0x3e
 #define KML_DIRECT_HOP		0x67
+#define KML_DIRECT_REL32	((s32)0xfefefefe)
+/* The trampoline of a landing block that ends at byte @end of the page. */
+#define KML_DIRECT_TRAMP(end)	((unsigned long)(long)KML_DIRECT_REL32 + (end))
 
 struct kml_direct_header {
 	char magic[8];		/* "KMLDCALL" */
-	u32 version;		/* 1 */
-	u32 sled;		/* numbers below this go to the entry */
+	char version[4];	/* 2 */
+	char sled[4];		/* numbers below this go to the entry */
+	char entry[16];		/* the entry itself, for "call *%rcx" */
 };
 
 static struct page *kml_direct_pages[2] __ro_after_init;
+
+/* The trampoline page; kml_exc_debug_user() treats it as entry code. */
+static unsigned long kml_direct_tramp __ro_after_init;
 
 static int kml_direct_mremap(const struct vm_special_mapping *sm,
 			     struct vm_area_struct *new_vma)
@@ -113,41 +130,94 @@ static const struct vm_special_mapping kml_direct_mapping = {
 	.mremap	= kml_direct_mremap,
 };
 
+/* A header field: hex digits, 0x40 + digit, most significant first. */
+static void kml_direct_field(char *f, int digits, u64 v)
+{
+	while (digits--) {
+		f[digits] = 0x40 | (v & 0xf);
+		v >>= 4;
+	}
+}
+
+/*
+ * The landing trampolines: at KML_DIRECT_TRAMP(end) for each landing
+ * block, a jmp to @entry, in a page of its own at a fixed address of the
+ * module area, read-only and executable.
+ */
+static int __init kml_direct_tramp_init(unsigned long entry)
+{
+	unsigned long first = KML_DIRECT_SLED + KML_DIRECT_BLOCK;
+	unsigned long last = KML_DIRECT_SLED + KML_DIRECT_LANDING * KML_DIRECT_BLOCK;
+	unsigned long base = KML_DIRECT_TRAMP(first) & PAGE_MASK;
+	unsigned long end;
+	u8 *p;
+
+	BUILD_BUG_ON(KML_DIRECT_TRAMP(first) >> PAGE_SHIFT !=
+		     (KML_DIRECT_TRAMP(last) + 4) >> PAGE_SHIFT);
+	if (base < MODULES_VADDR || base + PAGE_SIZE > MODULES_END)
+		return -ERANGE;
+	p = __vmalloc_node_range(PAGE_SIZE, PAGE_SIZE, base, base + PAGE_SIZE,
+				 GFP_KERNEL, PAGE_KERNEL, VM_NO_GUARD,
+				 NUMA_NO_NODE, __builtin_return_address(0));
+	if (!p)
+		return -ENOMEM;
+	if ((unsigned long)p != base) {
+		vfree(p);
+		return -EBUSY;
+	}
+	memset(p, INT3_INSN_OPCODE, PAGE_SIZE);
+	for (end = first; end <= last; end += KML_DIRECT_BLOCK) {
+		unsigned long at = KML_DIRECT_TRAMP(end);
+		long rel = entry - (at + JMP32_INSN_SIZE);
+		s32 rel32 = rel;
+
+		if (rel != rel32) {
+			vfree(p);
+			return -ERANGE;
+		}
+		p[at - base] = JMP32_INSN_OPCODE;
+		memcpy(p + at - base + 1, &rel32, sizeof(rel32));
+	}
+	if (set_memory_rox(base, 1)) {
+		vfree(p);
+		return -EFAULT;
+	}
+	kml_direct_tramp = base;
+	return 0;
+}
+
 static int __init kml_direct_page_init(unsigned long entry)
 {
 	struct kml_direct_header *hdr;
 	struct page *page;
+	s32 rel32 = KML_DIRECT_REL32;
 	u8 *p;
-	int b, i;
+	int b, i, err;
 
+	err = kml_direct_tramp_init(entry);
+	if (err)
+		return err;
 	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!page)
 		return -ENOMEM;
 	p = page_address(page);
-	memset(p, 0xcc, PAGE_SIZE);
+	memset(p, INT3_INSN_OPCODE, PAGE_SIZE);
 	for (b = 0; b < KML_DIRECT_SLED; b += KML_DIRECT_BLOCK) {
 		memset(p + b, KML_DIRECT_PREFIX, KML_DIRECT_BLOCK - 2);
-		p[b + KML_DIRECT_BLOCK - 2] = 0xeb;
+		p[b + KML_DIRECT_BLOCK - 2] = JMP8_INSN_OPCODE;
 		p[b + KML_DIRECT_BLOCK - 1] = KML_DIRECT_HOP;
 	}
-	for (i = 0; i < KML_DIRECT_LANDING; i++) {
-		unsigned long end = b + KML_DIRECT_BLOCK;	/* page at 0 */
-		long rel = entry - end;
-		s32 rel32 = rel;
-
-		if (rel != rel32) {
-			__free_page(page);
-			return -ERANGE;
-		}
+	for (i = 0; i < KML_DIRECT_LANDING; i++, b += KML_DIRECT_BLOCK) {
 		memset(p + b, KML_DIRECT_PREFIX, KML_DIRECT_BLOCK - 5);
-		p[b + KML_DIRECT_BLOCK - 5] = 0xe9;
+		p[b + KML_DIRECT_BLOCK - 5] = JMP32_INSN_OPCODE;
 		memcpy(p + b + KML_DIRECT_BLOCK - 4, &rel32, sizeof(rel32));
-		b += KML_DIRECT_BLOCK;
 	}
+	p[b] = KML_DIRECT_PREFIX;	/* "fe 3e" ends the last rel32 */
 	hdr = (void *)(p + PAGE_SIZE - sizeof(*hdr));
 	memcpy(hdr->magic, "KMLDCALL", sizeof(hdr->magic));
-	hdr->version = 1;
-	hdr->sled = KML_DIRECT_SLED;
+	kml_direct_field(hdr->version, sizeof(hdr->version), 2);
+	kml_direct_field(hdr->sled, sizeof(hdr->sled), KML_DIRECT_SLED);
+	kml_direct_field(hdr->entry, sizeof(hdr->entry), entry);
 	kml_direct_pages[0] = page;
 	return 0;
 }
@@ -185,7 +255,8 @@ unsigned long arch_kml_direct_calls(void)
  * prologue runs on the program's stack until it switches to the task
  * stack with IF clear; TF must not survive that switch, or the next
  * instruction would trap in the kernel.  A single step inside the
- * prologue is therefore dropped and TF cleared: the prologue finishes
+ * prologue, or at a landing trampoline on the way there, is therefore
+ * dropped and TF cleared: the prologue finishes
  * without traps, and a ptrace single step (TIF_SINGLESTEP) is reported
  * at the return address by the system call exit, as for SYSCALL.
  */
@@ -200,7 +271,8 @@ noinstr void kml_exc_debug_user(struct pt_regs *regs)
 	unsigned long dr6;
 
 	if (kml_in(regs->ip, entry_kml_direct, entry_kml_direct_saved) ||
-	    kml_in(regs->ip, entry_kml_direct_fast, entry_kml_direct_fast_saved)) {
+	    kml_in(regs->ip, entry_kml_direct_fast, entry_kml_direct_fast_saved) ||
+	    (kml_direct_tramp && regs->ip - kml_direct_tramp < PAGE_SIZE)) {
 		regs->flags &= ~X86_EFLAGS_TF;
 		get_debugreg(dr6, 6);
 		if ((dr6 & ~DR6_RESERVED) == DR_STEP) {
