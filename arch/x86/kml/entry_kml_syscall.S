@@ -81,21 +81,29 @@
  * are still the caller's: the C code preserved them, and whatever writes
  * pt_regs during a system call (execve, rt_sigreturn, ptrace) also sets a
  * work flag (__kml_regs_written()).  Leaves %rsp at the hardware frame.
+ * For a direct call RCX gets the return address instead of pt_regs->cx.
  */
-.macro KML_FAST_POP
+.macro KML_FAST_POP direct=0
 	addq	$5*8, %rsp	/* r15, r14, r13, r12, bp */
 	popq	%rbx
 	popq	%r11
 	popq	%r10
 	popq	%r9
 	popq	%r8
+.if \direct
+	addq	$2*8, %rsp	/* ax (the result is in %rax), cx */
+.else
 	popq	%rcx		/* pt_regs->ax: -ENOSYS, the result is in %rax */
 	popq	%rcx
+.endif
 	popq	%rdx
 	popq	%rsi
 	popq	%rdi
 	addq	$8, %rsp	/* orig_ax */
 	UNWIND_HINT_IRET_REGS
+.if \direct
+	movq	(%rsp), %rcx	/* pt_regs->ip, as after SYSCALL */
+.endif
 .endm
 
 /*
@@ -104,7 +112,7 @@
  * work after it, restore the registers (KML_FAST_POP) and fall through
  * to the caller's return.  Anything else goes to the generic paths.
  */
-.macro KML_FAST_CALL
+.macro KML_FAST_CALL direct=0
 	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
 	testq	$KML_SYSCALL_WORK_ANY_MASK, KML_TASK_ti_syscall_work(%rbx)
 	jnz	.Lkml_generic
@@ -126,22 +134,24 @@
 	 */
 	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
 	jnz	.Lkml_exit_work
-	KML_FAST_POP
+	KML_FAST_POP direct=\direct
 .endm
 
 /*
  * Direct calls: the entry state after the prologue.  The return address
- * is in %r11 and becomes pt_regs->ip, and also pt_regs->r11: R11 holds it
- * after the call, and RCX what it held before, so that a site that calls
- * through RCX (libkml) can be restarted like one that calls through RAX.
- * The stack pointer after the call returns is pt_regs->sp, and the flags
- * are IF and the fixed bit only: a direct call does not preserve the
- * arithmetic flags, and TF never reaches here (kml_exc_debug_user()).
+ * is in %r11 and becomes pt_regs->ip; pt_regs->cx keeps the caller's RCX,
+ * so that a site that calls through RCX (libkml) is restarted like one
+ * that calls through RAX.  The stack pointer after the call returns is
+ * pt_regs->sp, and the flags are IF and the fixed bit only: a direct call
+ * does not preserve the arithmetic flags, and TF never reaches here
+ * (kml_exc_debug_user()).  As after SYSCALL, R11 holds those flags, and
+ * the fast exit returns the return address in RCX.
  */
 .set KML_DIRECT_RFLAGS, X86_EFLAGS_IF | X86_EFLAGS_FIXED
 .macro KML_DIRECT_SAVE
 	UNWIND_HINT_END_OF_STACK		/* the prologue popped */
 	KML_SYSCALL_SAVE flags=$KML_DIRECT_RFLAGS, ip=%r11
+	movq	$KML_DIRECT_RFLAGS, R11(%rsp)	/* R11 as after SYSCALL */
 	incq	PER_CPU_VAR(kml_direct_calls)
 	/*
 	 * The call kept the program's CS, __KML_CS.  Run the kernel with
@@ -233,7 +243,7 @@ SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
 	KML_DIRECT_SAVE
 SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
-	KML_FAST_CALL
+	KML_FAST_CALL direct=1
 	/*
 	 * Return with a plain RET.  Back to __KML_CS with a far return on
 	 * the task stack, then on the program's stack with IF clear (an
@@ -254,7 +264,7 @@ SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	movq	3*8(%rsp), %rsp		/* pt_regs->sp */
 	sti
-	pushq	%r11			/* pt_regs->ip, also pt_regs->r11 */
+	pushq	%rcx			/* pt_regs->ip */
 	UNWIND_HINT_FUNC
 	ANNOTATE_UNRET_SAFE
 	ret
