@@ -66,20 +66,24 @@ static inline const struct kml_page_header *kml_page_header(void)
 	return h;
 }
 
-static inline int kml_page_present(void)
+/* The header carries the magic and the version this library knows. */
+static inline int kml_page_valid(const struct kml_page_header *h)
 {
-	const struct kml_page_header *h = kml_page_header();
-	const volatile char *m;
+	const volatile char *m = h->magic;
 	uint64_t version;
 	int i;
 
-	if (!h)
-		return 0;
-	m = h->magic;
 	for (i = 0; i < 8; i++)
 		if (m[i] != KML_PAGE_MAGIC[i])
 			return 0;
 	return kml_page_field(h->version, 4, &version) && version == KML_PAGE_VERSION;
+}
+
+static inline int kml_page_present(void)
+{
+	const struct kml_page_header *h = kml_page_header();
+
+	return h && kml_page_valid(h);
 }
 
 /*
@@ -91,7 +95,7 @@ static inline unsigned long kml_page_limit(unsigned long *entry)
 	const struct kml_page_header *h = kml_page_header();
 	uint64_t sled, e;
 
-	if (!kml_page_present() || !kml_page_field(h->sled, 4, &sled) ||
+	if (!h || !kml_page_valid(h) || !kml_page_field(h->sled, 4, &sled) ||
 	    !kml_page_field(h->entry, 16, &e))
 		return 0;
 	*entry = e;
