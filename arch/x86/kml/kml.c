@@ -21,6 +21,7 @@
 
 #include <linux/context_tracking_state.h>
 #include <linux/init.h>
+#include <linux/kasan.h>
 #include <linux/kml.h>
 #include <linux/kstrtox.h>
 #include <linux/mm.h>
@@ -157,13 +158,23 @@ static int __init kml_direct_tramp_init(unsigned long entry)
 	if (base < MODULES_VADDR || base + PAGE_SIZE > MODULES_END)
 		return -ERANGE;
 	p = __vmalloc_node_range(PAGE_SIZE, PAGE_SIZE, base, base + PAGE_SIZE,
-				 GFP_KERNEL, PAGE_KERNEL, VM_NO_GUARD,
+				 GFP_KERNEL, PAGE_KERNEL,
+				 VM_NO_GUARD | VM_DEFER_KMEMLEAK,
 				 NUMA_NO_NODE, __builtin_return_address(0));
 	if (!p)
 		return -ENOMEM;
 	if ((unsigned long)p != base) {
 		vfree(p);
 		return -EBUSY;
+	}
+	/*
+	 * Like execmem_alloc(): without KASAN_VMALLOC the module area has
+	 * shadow only where it is allocated for, and the writes below are
+	 * checked.
+	 */
+	if (kasan_alloc_module_shadow(p, PAGE_SIZE, GFP_KERNEL)) {
+		vfree(p);
+		return -ENOMEM;
 	}
 	memset(p, INT3_INSN_OPCODE, PAGE_SIZE);
 	for (end = first; end <= last; end += KML_DIRECT_BLOCK) {
