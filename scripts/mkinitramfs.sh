@@ -51,7 +51,7 @@ build() {	# output source flags...
 		say "built $out"
 	fi
 }
-for t in cpl signals forkexec pipe fpu memory redzone badstack escalate ptrace probe regs runas peek; do
+for t in cpl signals forkexec pipe fpu memory redzone badstack escalate ptrace probe regs runas peek gs; do
 	build "kt-$t" "$t.c" -static
 done
 build kt-secure secure.c
@@ -65,7 +65,7 @@ build kt-secure secure.c
 LK=$BUILD/libkml
 mkdir -p "$LK"
 make -s -C "$KML_TOP/libkml" O="$LK" || die "building libkml failed"
-SHIM_TESTS="cpl signals forkexec pipe fpu memory redzone badstack escalate ptrace regs hello direct"
+SHIM_TESTS="cpl signals forkexec pipe fpu memory redzone badstack escalate ptrace regs gs hello direct"
 build kt-direct direct.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-demo demo.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 for t in $SHIM_TESTS threads; do

@@ -71,14 +71,14 @@ run_test() {
 	fi
 }
 
-TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs direct"
+TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs gs direct"
 # The same C tests through the direct-call shim (kmltest.direct=1): mode
 # shim runs /trusted/kt-<t>.shim (static, libkml-rewrite.a linked in),
 # mode rewrite runs /trusted/kt-<t>.rw (dynamic) with libkml-rewrite.so
 # in /etc/ld.so.preload; shim-normal and rewrite-normal run them from /bin
 # (ring 3 processes that load the shim).  "rewritten" checks the rewriter
 # itself (dlopen included).
-SHIM_TESTS="cpl hello signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs direct"
+SHIM_TESTS="cpl hello signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs gs direct"
 PRELOAD=/etc/ld.so.preload
 
 # run_shim_modes tests...: every test in the four shim modes.

@@ -35,6 +35,8 @@
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
+#include <asm/elf.h>
+#include <asm/hwcap2.h>
 #include <asm/set_memory.h>
 #include <asm/text-patching.h>
 #include <asm/kml.h>
@@ -446,6 +448,20 @@ void arch_kml_grant_mm(struct mm_struct *mm)
 		if (pgd_present(*pgdp) && (pgd_flags(*pgdp) & _PAGE_USER))
 			WRITE_ONCE(pgdp->pgd, pgdp->pgd & ~_PAGE_NX);
 	}
+}
+
+/*
+ * AT_HWCAP2 for the program being exec'ed (create_elf_tables(), with the
+ * new mm installed): a KML program is not offered FSGSBASE.  At CPL 0 the
+ * GS base is the kernel's per-CPU base, and nothing traps a WRGSBASE
+ * there; the ABI lets a program use the instruction only if this bit is
+ * set (Documentation/arch/x86/x86_64/fsgs.rst).
+ */
+u32 kml_hwcap2(u32 hwcap2)
+{
+	if (static_branch_unlikely(&kml_active_key) && kml_mm(current->mm))
+		hwcap2 &= ~HWCAP2_FSGSBASE;
+	return hwcap2;
 }
 
 void __kml_signal_regs(struct pt_regs *regs)
