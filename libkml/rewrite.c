@@ -32,9 +32,11 @@
 #define _GNU_SOURCE
 #include <capstone/capstone.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -64,24 +66,86 @@ static int kml_rw_seen(ElfW(Addr) base)
 	return 0;
 }
 
-static void kml_rw_patch(uint8_t *insn)
-{
-	uintptr_t page = (uintptr_t)insn & ~4095UL;
-	size_t len = ((uintptr_t)insn + 2 - page + 4095) & ~4095UL;
+/*
+ * The sweep read every page of a segment, so all of them are mapped now,
+ * and the patches gave the mapping an anon_vma.  From then on fork()
+ * copies every present page-table entry of the mapping (one without
+ * anonymous pages it leaves to be faulted in by the child).  Drop the
+ * entries of the pages that are still the file's, so that only the pages
+ * in use come back (fork+exit of kbench.shim: 4% fewer instructions).
+ * /proc/self/pagemap tells them apart: present, and file-backed (bit 61);
+ * a page written by anyone (a patch, a text relocation, a debugger) is
+ * anonymous there and is kept.
+ */
+#define KML_PM_PRESENT	(1ULL << 63)
+#define KML_PM_FILE	(1ULL << 61)
 
-	if (mprotect((void *)page, len, PROT_READ | PROT_WRITE | PROT_EXEC))
+static void kml_rw_drop(uintptr_t start, uintptr_t end)
+{
+	uint64_t pm[256];
+	uintptr_t page = start & ~4095UL, run = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
 		return;
-	/* One 2-byte store: a thread executing here sees old or new. */
-	__atomic_store_n((uint16_t *)insn, 0xd0ff, __ATOMIC_RELEASE);
-	mprotect((void *)page, len, PROT_READ | PROT_EXEC);
-	kml_rewritten++;
+	while (page < end) {
+		size_t i, n = (end - page + 4095) / 4096;
+		ssize_t got;
+
+		if (n > sizeof(pm) / sizeof(pm[0]))
+			n = sizeof(pm) / sizeof(pm[0]);
+		got = pread(fd, pm, n * sizeof(pm[0]), (off_t)(page / 4096 * sizeof(pm[0])));
+		if (got <= 0)
+			break;
+		n = (size_t)got / sizeof(pm[0]);
+		for (i = 0; i < n; i++, page += 4096) {
+			int drop = (pm[i] & (KML_PM_PRESENT | KML_PM_FILE)) ==
+				   (KML_PM_PRESENT | KML_PM_FILE);
+
+			if (drop && !run)
+				run = page;
+			if (!drop && run) {
+				madvise((void *)run, page - run, MADV_DONTNEED);
+				run = 0;
+			}
+		}
+	}
+	if (run)
+		madvise((void *)run, page - run, MADV_DONTNEED);
+	close(fd);
 }
 
-static void kml_rw_segment(const uint8_t *start, size_t size)
+/*
+ * Patch the sites of one segment, [lo, hi), with one mprotect() of the
+ * whole segment there and back, so that its mapping stays one.  An
+ * mprotect() per page left each patched page a mapping of its own (made
+ * writable, it became VM_ACCOUNT, which its neighbours are not, so they
+ * never merged back): hundreds of mappings in a static program, each
+ * duplicated by every fork().  One store per site: a thread executing
+ * there sees the old or the new instruction.
+ */
+static void kml_rw_patch(uintptr_t lo, uintptr_t hi, int prot, uint8_t **sites, size_t n)
+{
+	size_t i;
+
+	lo &= ~4095UL;
+	hi = (hi + 4095) & ~4095UL;
+	if (mprotect((void *)lo, hi - lo, prot | PROT_WRITE))
+		return;
+	for (i = 0; i < n; i++)
+		__atomic_store_n((uint16_t *)sites[i], 0xd0ff, __ATOMIC_RELEASE);
+	mprotect((void *)lo, hi - lo, prot);
+	kml_rewritten += n;
+	kml_rw_drop(lo, hi);
+}
+
+static void kml_rw_segment(const uint8_t *start, size_t size, int prot)
 {
 	const uint8_t *code = start;
 	uint64_t addr = (uintptr_t)start;
 	cs_insn *insn = cs_malloc(kml_cs);
+	uint8_t **sites = NULL, **more;
+	size_t n = 0, max = 0, len = size;
 
 	if (!insn)
 		return;
@@ -92,11 +156,22 @@ static void kml_rw_segment(const uint8_t *start, size_t size)
 			size--;
 			continue;
 		}
-		if (insn->id == X86_INS_SYSCALL && insn->size == 2 &&
-		    insn->bytes[0] == 0x0f && insn->bytes[1] == 0x05)
-			kml_rw_patch((uint8_t *)(uintptr_t)insn->address);
+		if (insn->id != X86_INS_SYSCALL || insn->size != 2 ||
+		    insn->bytes[0] != 0x0f || insn->bytes[1] != 0x05)
+			continue;
+		if (n == max) {
+			max = max ? 2 * max : 64;
+			more = realloc(sites, max * sizeof(*sites));
+			if (!more)
+				break;
+			sites = more;
+		}
+		sites[n++] = (uint8_t *)(uintptr_t)insn->address;
 	}
 	cs_free(insn, 1);
+	if (n)
+		kml_rw_patch((uintptr_t)start, (uintptr_t)start + len, prot, sites, n);
+	free(sites);
 }
 
 static int kml_rw_object(struct dl_phdr_info *info, size_t size, void *data __attribute__((unused)))
@@ -118,7 +193,9 @@ static int kml_rw_object(struct dl_phdr_info *info, size_t size, void *data __at
 
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X))
 			kml_rw_segment((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
-				       ph->p_filesz);
+				       ph->p_filesz,
+				       PROT_EXEC | (ph->p_flags & PF_R ? PROT_READ : 0) |
+				       (ph->p_flags & PF_W ? PROT_WRITE : 0));
 	}
 	return 0;
 }

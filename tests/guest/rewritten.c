@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,12 +31,52 @@ static int site_is(const unsigned char *p, unsigned char a, unsigned char b)
 	return p[0] == a && p[1] == b;
 }
 
+/*
+ * libc's executable mappings: how many, how many pages, how many of them
+ * are mapped from the file and how many are private copies (the patched
+ * ones).  The rewriter must leave the text one mapping (fork() duplicates
+ * each), and since its sweep reads every page it must unmap the ones it
+ * did not change (fork() copies their page-table entries).
+ */
+static void libc_text_pages(long *maps_n, long *total, long *file, long *anon)
+{
+	char line[512];
+	FILE *maps = fopen("/proc/self/maps", "r");
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	unsigned long lo, hi, a;
+	uint64_t e;
+
+	*maps_n = *total = *file = *anon = 0;
+	while (maps && pm >= 0 && fgets(line, sizeof(line), maps)) {
+		if (!strstr(line, " r-xp ") || !strstr(line, "/libc.so"))
+			continue;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		(*maps_n)++;
+		for (a = lo; a < hi; a += 4096) {
+			(*total)++;
+			if (pread(pm, &e, sizeof(e), a / 4096 * sizeof(e)) != sizeof(e) ||
+			    !(e >> 63))
+				continue;
+			if (e & (1ULL << 61))
+				(*file)++;
+			else
+				(*anon)++;
+		}
+	}
+	if (maps)
+		fclose(maps);
+	if (pm >= 0)
+		close(pm);
+}
+
 int main(void)
 {
 	const char *e = getenv("KMLTEST_EXPECT_CPL");
 	int km = e && atoi(e) == 0 && kt_cpl() == 0;
 	unsigned long *count = dlsym(RTLD_DEFAULT, "kml_rewritten");
 	unsigned long before, after;
+	long maps_n, total, file, anon;
 	long (*dl_getpid)(void);
 	unsigned char *dl_site;
 	void *h;
@@ -49,6 +90,11 @@ int main(void)
 	kt_check(km ? site_is(kt_main_site, 0xff, 0xd0) : site_is(kt_main_site, 0x0f, 0x05),
 		 "the program's own SYSCALL site is %s", km ? "call *%rax" : "untouched");
 	kt_check(kt_main_getppid() == getppid(), "and works");
+	libc_text_pages(&maps_n, &total, &file, &anon);
+	kt_check(maps_n == 1, "libc's text is one mapping (%ld)", maps_n);
+	kt_check(total > 0 && file + anon < total && (km ? anon > 0 : anon == 0),
+		 "of its %ld pages %ld are mapped from the file and %ld are patched copies",
+		 total, file, anon);
 
 	before = kt_direct_calls();
 	for (i = 0; i < 100; i++)
