@@ -15,6 +15,12 @@
 #   (always) one boot with kml_trusted_dir=/opt/kml (tests/guest/trusteddir.sh)
 #   X86=1|0                   the kernel's tools/testing/selftests/x86 in
 #                             both modes, one boot (default 1)
+#   DEBUG_BOOT=1|0            build the debug kernel (configs/debug.config:
+#                             lockdep, KASAN, CONFIG_DEBUG_ENTRY, so the
+#                             generic entries) and boot it once with the
+#                             entry-heavy tests, direct calls included
+#                             (default 1; not when DEBUG=1 made the whole
+#                             matrix a debug one)
 #   OVERFLOW=1|0              a kernel stack overflow (LKDTM EXHAUST_STACK)
 #                             from /bin and from /trusted, one boot each,
 #                             each ending in the stock report and a panic
@@ -33,6 +39,9 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 STRESS=${STRESS:-60}
 X86=${X86:-1}
 OVERFLOW=${OVERFLOW:-1}
+DEBUG_BOOT=${DEBUG_BOOT:-1}
+[ "${DEBUG:-0}" != 0 ] && DEBUG_BOOT=0
+DEBUG_TESTS=boot,signals,redzone,badstack,ptrace,regs,gs,direct,rewritten
 
 step "self-test of the log checker"
 bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest results would mean nothing"
@@ -43,8 +52,10 @@ runs=$MATRIX
 runs="$runs dir"
 [ "$X86" != 0 ] && runs="$runs x86"
 [ "$STRESS" != 0 ] && runs="$runs stress"
+[ "$DEBUG_BOOT" != 0 ] && runs="$runs debug"
 for m in $runs; do
-	suite=test timeout=$BOOT_TIMEOUT
+	suite=test timeout=$BOOT_TIMEOUT mem=${MEM:-1G}
+	kernel=${KERNEL:-$BUILD/obj-${KCONFIG:-tiny}/arch/x86/boot/bzImage}
 	if [ "$m" = x86 ]; then
 		suite=x86
 		m="max,on,2"
@@ -52,6 +63,16 @@ for m in $runs; do
 		# A configured trusted directory; an invalid value first.
 		suite=dir
 		m="max,on,1,kml_trusted_dir=relative/dir kml_trusted_dir=/opt/kml"
+	elif [ "$m" = debug ]; then
+		suite=debug
+		m="max,on,2,kmltest.direct=1 kmltest.only=$DEBUG_TESTS"
+		kernel=$BUILD/obj-${KCONFIG:-tiny}-debug/arch/x86/boot/bzImage mem=2G
+		step "building the debug kernel"
+		if ! DEBUG=1 bash "$top/scripts/build-kernel.sh"; then
+			echo "FAIL  debug  build: the debug kernel did not build"
+			tf=$((tf + 1))
+			continue
+		fi
 	elif [ "$m" = stress ]; then
 		# KML and normal processes side by side on two CPUs.
 		suite=stress timeout=$((STRESS + 300))
@@ -66,6 +87,10 @@ for m in $runs; do
 	[ $suite = x86 ] && label="x86-selftests/$cpu/pti=$pti/smp$smp"
 	[ $suite = dir ] && label="trusted-dir/$cpu/pti=$pti/smp$smp"
 	log=$BUILD/logs/$suite-$cpu-pti$pti-smp$smp${param:+-${param//[^a-z0-9=]/_}}.log
+	if [ $suite = debug ]; then
+		label="debug-kernel/$cpu/pti=$pti/smp$smp" suite=test
+		log=$BUILD/logs/debug-kernel-$cpu-pti$pti-smp$smp.log
+	fi
 	step "guest $suite suite on $label"
 	start=$(date +%s)
 	# kml=off: /trusted programs must run exactly as normal ones
@@ -76,7 +101,7 @@ for m in $runs; do
 	nmi=
 	[ $suite = stress ] && nmi=0.25
 	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$param" CPU=$cpu PTI=$pti SMP=$smp SUITE=$suite QUIET=1 TIMEOUT=$timeout LOG=$log \
-		NMI_EVERY=$nmi bash "$top/scripts/qemu-run.sh"
+		NMI_EVERY=$nmi KERNEL=$kernel MEM=$mem bash "$top/scripts/qemu-run.sh"
 	qrc=$?
 	out=$(bash "$top/tests/harness/check-log.sh" "$log" "$label" "$qrc")
 	if [ -n "$nmi" ]; then
