@@ -71,7 +71,8 @@
  */
 .macro KML_USER_ENTRY name cfunc
 SYM_CODE_START(\name)
-	UNWIND_HINT_IRET_ENTRY
+	/* UNWIND_HINT_IRET_ENTRY without the unret check: no UNTRAIN_RET here */
+	UNWIND_HINT_IRET_REGS
 	ENDBR
 	ASM_CLAC
 	cld

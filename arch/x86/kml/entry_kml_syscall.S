@@ -186,8 +186,18 @@
 	cld
 .endm
 
+/*
+ * The entries from KML user code: UNWIND_HINT_ENTRY without
+ * VALIDATE_UNRET_BEGIN.  They leave out UNTRAIN_RET on purpose (the
+ * caller is trusted kernel-mode code, see above), so objtool must not
+ * check them for it.
+ */
+.macro KML_UNWIND_HINT_ENTRY
+	UNWIND_HINT_END_OF_STACK
+.endm
+
 SYM_CODE_START(entry_SYSCALL_64_kml)
-	UNWIND_HINT_ENTRY
+	KML_UNWIND_HINT_ENTRY
 	ENDBR
 	KML_SYSCALL_SAVE
 .Lkml_generic:
@@ -201,7 +211,7 @@ SYM_CODE_START(entry_SYSCALL_64_kml)
 	jmp	restore_regs_and_return_to_kernel
 
 SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast, SYM_L_GLOBAL)
-	UNWIND_HINT_ENTRY
+	KML_UNWIND_HINT_ENTRY
 	/* Only reached through MSR_LSTAR, never with kernel IBT (refused). */
 	ANNOTATE_NOENDBR
 	KML_SYSCALL_SAVE
@@ -228,7 +238,7 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast, SYM_L_GLOBAL)
  * labels).
  */
 SYM_INNER_LABEL(entry_kml_direct, SYM_L_GLOBAL)
-	UNWIND_HINT_ENTRY
+	KML_UNWIND_HINT_ENTRY
 	ANNOTATE_NOENDBR
 	KML_DIRECT_PROLOGUE
 	KML_DIRECT_SAVE
@@ -237,7 +247,7 @@ SYM_INNER_LABEL(entry_kml_direct_saved, SYM_L_GLOBAL)
 	jmp	.Lkml_generic
 
 SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
-	UNWIND_HINT_ENTRY
+	KML_UNWIND_HINT_ENTRY
 	ANNOTATE_NOENDBR
 	KML_DIRECT_PROLOGUE
 	KML_DIRECT_SAVE
