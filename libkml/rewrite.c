@@ -120,9 +120,9 @@ static void kml_rw_drop(uintptr_t start, uintptr_t end)
  * whole segment there and back, so that its mapping stays one.  An
  * mprotect() per page left each patched page a mapping of its own (made
  * writable, it became VM_ACCOUNT, which its neighbours are not, so they
- * never merged back): hundreds of mappings in a static program, each
- * duplicated by every fork().  One store per site: a thread executing
- * there sees the old or the new instruction.
+ * never merged back): 42 mappings for libc's text, each duplicated by
+ * every fork().  One store per site: a thread executing there sees the
+ * old or the new instruction.
  */
 static void kml_rw_patch(uintptr_t lo, uintptr_t hi, int prot, uint8_t **sites, size_t n)
 {
