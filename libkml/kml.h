@@ -8,9 +8,11 @@
  * the SYSCALL register convention (arguments in rdi, rsi, rdx, r10, r8,
  * r9; result in rax; rcx and r11 clobbered, and the arithmetic flags) and
  * returns with a plain RET.  The page also names the entry itself, and
- * these functions call it with "call *%rcx" (rcx is kept by a direct
- * call, so a restart re-issues that call too), skipping the page.  The call pushes its return address, so these
- * functions first step over the 128-byte red zone of the code around them.
+ * these functions call it with "call *%rcx", skipping the page: the
+ * kernel saves the caller's rcx for a restart, so a restarted call
+ * re-issues that call too (rcx still comes back clobbered).  The call
+ * pushes its return address, so these functions first step over the
+ * 128-byte red zone of the code around them.
  * In a process that does not run in kernel mode, and for numbers the page
  * does not cover, they issue SYSCALL: the same code works everywhere.
  * That SYSCALL carries a DS prefix, which does nothing but make it three
