@@ -9,8 +9,9 @@
  * below RSP belongs to the program).
  *
  * Machine state on entry to a stub:
- *   - IF = 0 (interrupt gate), CPL 0, GS base = per-CPU base (always so
- *     while a KML task is current), kernel CR3;
+ *   - IF = 0 (interrupt gate), CPL 0, kernel CR3; GS base = per-CPU base,
+ *     unless KML user code wrote GS (entry_kml_syscall.S): on a CPU with
+ *     FSGSBASE the stub writes the per-CPU base back before using GS;
  *   - RSP = top of this CPU's KML IST stack minus the hardware frame:
  *     [error code,] RIP, CS, RFLAGS, RSP, SS.  The top is 16-byte aligned,
  *     so the frame lies at a fixed place below it; a 5-word frame on an
@@ -44,8 +45,10 @@
  */
 #include <linux/linkage.h>
 #include <linux/errno.h>
+#include <asm/alternative.h>
 #include <asm/asm.h>
 #include <asm/asm-offsets.h>
+#include <asm/cpufeatures.h>
 #include <asm/ibt.h>
 #include <asm/kml.h>
 #include <asm/nospec-branch.h>
@@ -121,6 +124,7 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	pushq	%rdx
 	pushq	%rsi
 	pushq	%rdi
+	ALTERNATIVE "", "GET_PERCPU_BASE %rax; wrgsbase %rax", X86_FEATURE_FSGSBASE
 	leaq	6*8(%rsp), %rsi			/* rsi: hardware frame */
 	leaq	6*8(%rsi), %rdx
 	andq	$~15, %rdx			/* rdx: top of the KML IST stack */

@@ -9,7 +9,14 @@
  * Entry: SYSCALL executed at CPL 0 by a KML program.  RIP in RCX, RFLAGS
  * in R11, IF/TF/DF/AC cleared by MSR_SYSCALL_MASK, CS/SS from MSR_STAR,
  * RSP still the program's stack: SYSCALL pushes nothing, so its red zone
- * is untouched.  GS base = per-CPU base (both bases), kernel CR3 already.
+ * is untouched.  Kernel CR3 already.  GS base: the per-CPU base in both
+ * bases, unless the program wrote GS itself (WRGSBASE, a selector load),
+ * which it must not do but which must not crash the kernel either.  On a
+ * CPU with FSGSBASE, MSR_LSTAR therefore points to this CPU's copy of
+ * kml_syscall_stub, which restores the GS base without using it and jumps
+ * to the _hwframe label of one of the entries; every other entry from KML
+ * code (direct calls, the IST stubs of entry_kml.S) restores it too.
+ * Without FSGSBASE, MSR_LSTAR points to the entry itself.
  *
  * Compared with entry_SYSCALL_64 both skip SWAPGS, the CR3 switch, the
  * user/kernel speculation barriers (IBRS, untraining, branch history) and
@@ -45,8 +52,11 @@
 #include <linux/errno.h>
 #include <linux/objtool.h>
 #include <asm/asm.h>
+#include <asm/alternative.h>
 #include <asm/asm-offsets.h>
+#include <asm/cpufeatures.h>
 #include <asm/ibt.h>
+#include <asm/kml.h>
 #include <asm/nospec-branch.h>
 #include <asm/percpu.h>
 #include <asm/processor-flags.h>
@@ -64,7 +74,7 @@
  * The hardware-frame half of pt_regs, then the registers, not cleared.
  * After SYSCALL the flags are in R11 and the return address in RCX.
  */
-.macro KML_SYSCALL_SAVE flags=%r11, ip=%rcx
+.macro KML_SYSCALL_HWFRAME flags=%r11, ip=%rcx
 	movq	%rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)
 	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rsp
 	pushq	$__KERNEL_DS				/* pt_regs->ss */
@@ -72,8 +82,16 @@
 	pushq	\flags					/* pt_regs->flags */
 	pushq	$__KML_CS				/* pt_regs->cs */
 	pushq	\ip					/* pt_regs->ip */
+.endm
+
+.macro KML_SYSCALL_REGS
 	pushq	%rax					/* pt_regs->orig_ax */
 	PUSH_REGS rax=$-ENOSYS
+.endm
+
+.macro KML_SYSCALL_SAVE flags=%r11, ip=%rcx
+	KML_SYSCALL_HWFRAME flags=\flags, ip=\ip
+	KML_SYSCALL_REGS
 .endm
 
 /*
@@ -181,6 +199,15 @@
  * below it (the red zone).
  */
 .macro KML_DIRECT_PROLOGUE
+	/*
+	 * With FSGSBASE, first put the per-CPU GS base back (see the top),
+	 * in R11: a direct call returns the saved flags there, as SYSCALL
+	 * does.  An event between here and the cli enters through a stub
+	 * that does the same, and a signal handler it runs returns through
+	 * sigreturn, another entry: GS is the per-CPU base at the cli.
+	 * Without FSGSBASE a program cannot write the base with WRGSBASE.
+	 */
+	ALTERNATIVE "", "GET_PERCPU_BASE %r11; wrgsbase %r11", X86_FEATURE_FSGSBASE
 	popq	%r11
 	cli
 	cld
@@ -199,7 +226,11 @@
 SYM_CODE_START(entry_SYSCALL_64_kml)
 	KML_UNWIND_HINT_ENTRY
 	ENDBR
-	KML_SYSCALL_SAVE
+	KML_SYSCALL_HWFRAME
+SYM_INNER_LABEL(entry_SYSCALL_64_kml_hwframe, SYM_L_GLOBAL)
+	UNWIND_HINT_IRET_REGS
+	ANNOTATE_NOENDBR			/* from kml_syscall_stub */
+	KML_SYSCALL_REGS
 .Lkml_generic:
 	movq	%rsp, %rdi
 	movslq	%eax, %rsi
@@ -214,7 +245,11 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast, SYM_L_GLOBAL)
 	KML_UNWIND_HINT_ENTRY
 	/* Only reached through MSR_LSTAR, never with kernel IBT (refused). */
 	ANNOTATE_NOENDBR
-	KML_SYSCALL_SAVE
+	KML_SYSCALL_HWFRAME
+SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast_hwframe, SYM_L_GLOBAL)
+	UNWIND_HINT_IRET_REGS
+	ANNOTATE_NOENDBR			/* from kml_syscall_stub */
+	KML_SYSCALL_REGS
 	KML_FAST_CALL
 	/*
 	 * The stock IRET, whose faults (an rt_sigreturn() to a non-canonical
@@ -282,4 +317,40 @@ SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 SYM_CODE_END(entry_SYSCALL_64_kml)
 _ASM_NOKPROBE(entry_SYSCALL_64_kml)
 
+	.popsection
+
+/*
+ * kml_syscall_stub: the template of the per-CPU SYSCALL entry, for CPUs
+ * with FSGSBASE.  Never run here: kml_syscall_stubs_init() copies it to
+ * the start of a page per CPU, followed by a data page that holds a
+ * scratch slot and that CPU's per-CPU base, and ends the copy with a jmp
+ * to the _hwframe label of the entry in use.  MSR_LSTAR of a CPU in the
+ * KML state points to its copy.
+ *
+ * Nothing here may depend on where it runs but the RIP-relative accesses
+ * to the data page: the per-CPU access is absolute.  With no free
+ * register (SYSCALL keeps all but RCX and R11, which hold RIP and RFLAGS)
+ * and the program's stack off limits (red zone), RSP goes to the scratch
+ * slot and carries the base to WRGSBASE.  IF is clear (MSR_SYSCALL_MASK),
+ * and NMI, #MC and #DB have stacks of their own.  It costs a system call
+ * three instructions: the base load, WRGSBASE and the jmp.
+ */
+	.pushsection .rodata, "a"
+	.balign	16
+SYM_DATA_START(kml_syscall_stub)
+.Lkml_stub:
+	movq	%rsp, .Lkml_stub + PAGE_SIZE + KML_STUB_SP(%rip)
+	movq	.Lkml_stub + PAGE_SIZE + KML_STUB_BASE(%rip), %rsp
+	wrgsbase %rsp
+	movq	%gs:pcpu_hot + X86_top_of_stack, %rsp
+	pushq	$__KERNEL_DS				/* pt_regs->ss */
+	pushq	.Lkml_stub + PAGE_SIZE + KML_STUB_SP(%rip) /* pt_regs->sp */
+	pushq	%r11					/* pt_regs->flags */
+	pushq	$__KML_CS				/* pt_regs->cs */
+	pushq	%rcx					/* pt_regs->ip */
+SYM_INNER_LABEL(kml_syscall_stub_jmp, SYM_L_GLOBAL)
+	.byte	0xe9					/* jmp rel32, set per copy */
+	.long	0
+SYM_INNER_LABEL(kml_syscall_stub_end, SYM_L_GLOBAL)
+SYM_DATA_END(kml_syscall_stub)
 	.popsection

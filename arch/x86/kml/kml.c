@@ -13,13 +13,14 @@
  *  - MSR_KERNEL_GS_BASE equal to MSR_GS_BASE, the per-CPU base, so that
  *    SWAPGS on any path is harmless;
  *  - MSR_LSTAR pointing to entry_SYSCALL_64_kml, the system call entry for
- *    SYSCALL executed at CPL 0.
+ *    SYSCALL executed at CPL 0, or with FSGSBASE to the CPU's stub of it.
  * Every other task runs with the stock IDT, CR4 and GS bases: programs
  * that never run from the trusted directory see no difference.
  */
 #define pr_fmt(fmt) "kml: " fmt
 
 #include <linux/context_tracking_state.h>
+#include <linux/execmem.h>
 #include <linux/init.h>
 #include <linux/kasan.h>
 #include <linux/kml.h>
@@ -68,6 +69,9 @@ static struct desc_ptr kml_idt_descr __ro_after_init;
 
 /* MSR_LSTAR in the KML state: entry_SYSCALL_64_kml or its fast variant. */
 static unsigned long kml_lstar __ro_after_init;
+
+/* What this CPU's MSR_LSTAR is in the KML state: its stub, or kml_lstar. */
+static DEFINE_PER_CPU_READ_MOSTLY(unsigned long, kml_cpu_lstar);
 
 /* Direct calls that entered the kernel on this CPU (entry_kml_syscall.S). */
 DEFINE_PER_CPU(unsigned long, kml_direct_calls);
@@ -337,7 +341,7 @@ static void kml_cpu_enter(void)
 		kml_write_cr4(this_cpu_read(cpu_tlbstate.cr4) &
 			      ~(X86_CR4_SMEP | X86_CR4_SMAP));
 		load_idt(&kml_idt_descr);
-		wrmsrl(MSR_LSTAR, kml_lstar);
+		wrmsrl(MSR_LSTAR, this_cpu_read(kml_cpu_lstar));
 	}
 	/* Per-CPU bases differ: rewrite on every switch-in (migration). */
 	wrmsrl(MSR_KERNEL_GS_BASE, this_cpu_read(this_cpu_off));
@@ -511,6 +515,58 @@ static unsigned long __init kml_syscall_entry(void)
 	return (unsigned long)entry_SYSCALL_64_kml_fast;
 }
 
+/*
+ * With FSGSBASE, each CPU enters through its own copy of kml_syscall_stub
+ * (entry_kml_syscall.S), which restores the GS base without using it:
+ * pairs of pages in the module area, the copy followed by its data page,
+ * within a jmp of the entry.  Without FSGSBASE, or if that fails, every
+ * CPU uses @entry itself.
+ */
+static void __init kml_syscall_stubs_init(unsigned long entry)
+{
+	unsigned long hwframe = entry == (unsigned long)entry_SYSCALL_64_kml ?
+		(unsigned long)entry_SYSCALL_64_kml_hwframe :
+		(unsigned long)entry_SYSCALL_64_kml_fast_hwframe;
+	size_t len = kml_syscall_stub_end - kml_syscall_stub;
+	size_t jmp = kml_syscall_stub_jmp - kml_syscall_stub;
+	u8 *pages, *code;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		per_cpu(kml_cpu_lstar, cpu) = entry;
+	if (!cpu_feature_enabled(X86_FEATURE_FSGSBASE))
+		return;
+	BUILD_BUG_ON(KML_STUB_BASE + sizeof(long) > PAGE_SIZE);
+	pages = execmem_alloc(EXECMEM_MODULE_TEXT, 2 * PAGE_SIZE * nr_cpu_ids);
+	if (!pages)
+		goto fail;
+	for_each_possible_cpu(cpu) {
+		long rel;
+
+		code = pages + 2 * PAGE_SIZE * cpu;
+		rel = hwframe - (unsigned long)(code + jmp + JMP32_INSN_SIZE);
+		if (rel != (s32)rel || jmp + JMP32_INSN_SIZE != len)
+			goto fail_free;
+		memset(code, INT3_INSN_OPCODE, PAGE_SIZE);
+		memcpy(code, kml_syscall_stub, len);
+		memcpy(code + jmp,
+		       text_gen_insn(JMP32_INSN_OPCODE, code + jmp, (void *)hwframe),
+		       JMP32_INSN_SIZE);
+		*(unsigned long *)(code + PAGE_SIZE + KML_STUB_BASE) = per_cpu_offset(cpu);
+	}
+	for_each_possible_cpu(cpu)
+		if (set_memory_rox((unsigned long)pages + 2 * PAGE_SIZE * cpu, 1))
+			goto fail;	/* some may be read-only now: keep them */
+	for_each_possible_cpu(cpu)
+		per_cpu(kml_cpu_lstar, cpu) = (unsigned long)pages + 2 * PAGE_SIZE * cpu;
+	return;
+
+fail_free:
+	execmem_free(pages);
+fail:
+	pr_warn("no per-CPU SYSCALL stubs: a KML program that writes GS crashes the kernel\n");
+}
+
 static void kml_set_gate_offset(gate_desc *g, unsigned long addr)
 {
 	g->offset_low = (u16)addr;
@@ -562,6 +618,7 @@ static int __init kml_arch_init(void)
 	kml_handlers[IDT_ENTRIES + X86_TRAP_DB] = (unsigned long)kml_asm_exc_debug_user;
 	kml_handlers[IDT_ENTRIES + X86_TRAP_BP] = (unsigned long)kml_asm_exc_int3_user;
 	kml_lstar = kml_syscall_entry();
+	kml_syscall_stubs_init(kml_lstar);
 	if (kml_direct_page_init(kml_lstar == (unsigned long)entry_SYSCALL_64_kml ?
 				 (unsigned long)entry_kml_direct :
 				 (unsigned long)entry_kml_direct_fast))

@@ -15,8 +15,11 @@
  *    the KML IDT is loaded (every ordinary vector on IST_INDEX_KML),
  *    CR4.SMEP and CR4.SMAP are clear, and MSR_KERNEL_GS_BASE holds the
  *    per-CPU base so that any SWAPGS is harmless, and MSR_LSTAR points to
- *    the KML system call entry.  Otherwise the CPU is exactly as without
- *    KML.
+ *    the KML system call entry (with FSGSBASE, this CPU's stub of it).
+ *    Otherwise the CPU is exactly as without KML.
+ *  - With FSGSBASE, every entry from KML user code writes the per-CPU GS
+ *    base back before it uses GS: a program that writes GS only breaks
+ *    itself.
  */
 #ifndef _ASM_X86_KML_H
 #define _ASM_X86_KML_H
@@ -27,6 +30,9 @@
 #define IST_INDEX_KML		5
 /* Size of each CPU's KML IST stack. */
 #define KML_IST_SIZE		(2 * 4096)
+/* The data page of a per-CPU SYSCALL stub: scratch slot, per-CPU base. */
+#define KML_STUB_SP		0
+#define KML_STUB_BASE		8
 
 #ifndef __ASSEMBLY__
 
@@ -60,6 +66,10 @@ void kml_asm_exc_int3_user(void);
 /* entry_kml_syscall.S */
 void entry_SYSCALL_64_kml(void);
 void entry_SYSCALL_64_kml_fast(void);
+extern const char entry_SYSCALL_64_kml_hwframe[];
+extern const char entry_SYSCALL_64_kml_fast_hwframe[];
+extern const char kml_syscall_stub[], kml_syscall_stub_jmp[];
+extern const char kml_syscall_stub_end[];
 extern const char entry_kml_direct[], entry_kml_direct_saved[];
 extern const char entry_kml_direct_fast[], entry_kml_direct_fast_saved[];
 
