@@ -172,17 +172,11 @@
 	movq	$KML_DIRECT_RFLAGS, R11(%rsp)	/* R11 as after SYSCALL */
 	incq	PER_CPU_VAR(kml_direct_calls)
 	/*
-	 * The call kept the program's CS, __KML_CS.  Run the kernel with
-	 * __KERNEL_CS, as after SYSCALL: a kernel frame with __KML_CS on
-	 * another stack (a softirq on the IRQ stack) would look like a KML
-	 * user frame to kml_user_frame().
+	 * The call kept the program's CS, __KML_CS, and the kernel runs
+	 * with it: kml_user_frame() takes __KML_CS frames on the task stack
+	 * and on the IRQ stack (a softirq run from the system call) for
+	 * kernel frames.
 	 */
-	pushq	$__KERNEL_CS
-	pushq	$1f
-	lretq
-1:
-	UNWIND_HINT_REGS
-	ANNOTATE_NOENDBR			/* lretq target, IBT is off */
 .endm
 
 /*
@@ -290,23 +284,16 @@ SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_FAST_CALL direct=1
 	/*
-	 * Return with a plain RET.  Back to __KML_CS with a far return on
-	 * the task stack, then on the program's stack with IF clear (an
-	 * NMI or #MC here sees a KML user frame), set IF, then
-	 * put the return address back where the call left it (a vfork()
-	 * child may have used that slot) and return.  From the STI on this
-	 * is user code: an interrupt, a fault on the push (copy-on-write
-	 * after fork()), a signal or a ptrace stop at the PUSH or the RET is
+	 * Return with a plain RET.  On the program's stack with IF clear
+	 * (an NMI or #MC here sees a KML user frame), set IF, then put the
+	 * return address back where the call left it (a vfork() child may
+	 * have used that slot) and return.  From the STI on this is user
+	 * code: an interrupt, a fault on the push (copy-on-write after
+	 * fork()), a signal or a ptrace stop at the PUSH or the RET is
 	 * handled as at any user instruction, and nothing below RSP - 8 is
 	 * touched.  Any exit work went down the generic path above, which
 	 * returns with IRET.
 	 */
-	pushq	$__KML_CS
-	pushq	$1f
-	lretq
-1:
-	UNWIND_HINT_IRET_REGS
-	ANNOTATE_NOENDBR
 	movq	3*8(%rsp), %rsp		/* pt_regs->sp */
 	sti
 	pushq	%rcx			/* pt_regs->ip */
