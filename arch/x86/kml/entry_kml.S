@@ -19,8 +19,8 @@
  *
  * What the stub does, touching only the KML IST stack and the destination:
  *   - a KML user frame (CS == __KML_CS and the saved RSP outside the
- *     current task's kernel stack and this CPU's IRQ stack, the predicate
- *     of kml_user_frame()) moves
+ *     current task's kernel stack and, while it is in use, this CPU's IRQ
+ *     stack: the predicate of kml_user_frame()) moves
  *     to the top of the task's kernel stack, where the CPU would have put
  *     it on a ring 3 -> ring 0 transition, whatever the program's RSP;
  *   - any other frame moves back to the interrupted stack, below the
@@ -142,13 +142,19 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	addq	%rdi, %rax			/* rax = RSP - stack bottom */
 	cmpq	$THREAD_SIZE, %rax
 	jb	.Lkernel_frame
-	/* So is __KML_CS on the IRQ stack (a softirq run from a direct call). */
+	/*
+	 * So is __KML_CS on the IRQ stack while it is in use (a softirq run
+	 * from a direct call); KML user code never runs then.
+	 */
+	cmpb	$0, PER_CPU_VAR(pcpu_hot + KML_pcpu_hot_hardirq_stack_inuse)
+	je	.Lkml_user_frame
 	movq	PER_CPU_VAR(pcpu_hot + KML_pcpu_hot_hardirq_stack_ptr), %rax
 	subq	$(IRQ_STACK_SIZE - 8), %rax
 	negq	%rax
 	addq	%rdi, %rax			/* rax = RSP - IRQ stack bottom */
 	cmpq	$IRQ_STACK_SIZE, %rax
 	jb	.Lkernel_frame
+.Lkml_user_frame:
 	/* KML user frame: to the top of the task's kernel stack. */
 	addq	$256, 5*8(%rsp)			/* its handler: upper half */
 	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rdi

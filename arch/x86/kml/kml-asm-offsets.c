@@ -31,8 +31,9 @@ static void __used common(void)
 	DEFINE(KML_SYSCALL_WORK_ANY_MASK, KML_SYSCALL_WORK_ANY);
 	DEFINE(KML_EXIT_WORK_ANY_MASK, KML_EXIT_WORK_ANY);
 	DEFINE(KML_NR_SYSCALLS, NR_syscalls);
-	/* The IRQ stack's top minus 8 (entry_kml.S, frame predicate). */
+	/* The IRQ stack's top minus 8, and whether it is in use (entry_kml.S). */
 	OFFSET(KML_pcpu_hot_hardirq_stack_ptr, pcpu_hot, hardirq_stack_ptr);
+	OFFSET(KML_pcpu_hot_hardirq_stack_inuse, pcpu_hot, hardirq_stack_inuse);
 	/* The #DF IST stack top in the TSS (entry_kml.S, stack overflow). */
 	DEFINE(KML_TSS_ist_df, offsetof(struct tss_struct, x86_tss.ist[IST_INDEX_DF]));
 }

@@ -312,17 +312,24 @@ early_param("kml_fastpath", kml_fastpath_setup);
 
 /*
  * The second half of kml_user_frame() in asm/ptrace.h: @sp is on neither
- * the current task's stack nor this CPU's IRQ stack, the two stacks on
- * which kernel code runs with __KML_CS.  hardirq_stack_ptr is the IRQ
- * stack's top minus 8 (see in_irq_stack()).
+ * the current task's stack nor, while it is in use, this CPU's IRQ stack:
+ * the two stacks on which kernel code runs with __KML_CS.  The IRQ stack
+ * counts only while in use, as KML user code never runs then: a program
+ * that points RSP into it (a stray kernel address) still gets user
+ * frames.  hardirq_stack_ptr is the IRQ stack's top minus 8 (see
+ * in_irq_stack()).
  */
 noinstr bool kml_sp_off_kernel_stacks(unsigned long sp)
 {
-	unsigned long irq_bottom = (unsigned long)this_cpu_read(pcpu_hot.hardirq_stack_ptr) +
-				   8 - IRQ_STACK_SIZE;
+	unsigned long irq_bottom;
 
-	return sp - (current_top_of_stack() - THREAD_SIZE) >= THREAD_SIZE &&
-	       sp - irq_bottom >= IRQ_STACK_SIZE;
+	if (sp - (current_top_of_stack() - THREAD_SIZE) < THREAD_SIZE)
+		return false;
+	if (!this_cpu_read(pcpu_hot.hardirq_stack_inuse))
+		return true;
+	irq_bottom = (unsigned long)this_cpu_read(pcpu_hot.hardirq_stack_ptr) +
+		     8 - IRQ_STACK_SIZE;
+	return sp - irq_bottom >= IRQ_STACK_SIZE;
 }
 
 bool arch_kml_mm(struct mm_struct *mm)

@@ -7,9 +7,9 @@
  *
  * Invariants (Documentation/kml.rst):
  *  - A frame is a KML user frame iff its CS is __KML_CS and its saved RSP
- *    lies outside the current task's kernel stack and this CPU's IRQ
- *    stack.  kml_user_frame() in C and the IST stub in
- *    arch/x86/kml/entry_kml.S test exactly that.
+ *    lies outside the current task's kernel stack and, while it is in
+ *    use, this CPU's IRQ stack.  kml_user_frame() in C and the IST stub
+ *    in arch/x86/kml/entry_kml.S test exactly that.
  *  - A process runs in kernel mode iff mm->context.kml is set; it is set
  *    once, at exec, on the new mm, and inherited by fork.
  *  - While a KML task is current on a CPU, that CPU's kml_cpu_state is 1:
