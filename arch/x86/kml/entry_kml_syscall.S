@@ -74,14 +74,18 @@
  * The hardware-frame half of pt_regs, then the registers, not cleared.
  * After SYSCALL the flags are in R11 and the return address in RCX.
  */
-.macro KML_SYSCALL_HWFRAME flags=%r11, ip=%rcx
-	movq	%rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)
-	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rsp
+.macro KML_PUSH_HWFRAME sp, flags=%r11, ip=%rcx
 	pushq	$__KERNEL_DS				/* pt_regs->ss */
-	pushq	PER_CPU_VAR(cpu_tss_rw + TSS_sp2)	/* pt_regs->sp */
+	pushq	\sp					/* pt_regs->sp */
 	pushq	\flags					/* pt_regs->flags */
 	pushq	$__KML_CS				/* pt_regs->cs */
 	pushq	\ip					/* pt_regs->ip */
+.endm
+
+.macro KML_SYSCALL_HWFRAME flags=%r11, ip=%rcx
+	movq	%rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)
+	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rsp
+	KML_PUSH_HWFRAME sp=PER_CPU_VAR(cpu_tss_rw + TSS_sp2), flags=\flags, ip=\ip
 .endm
 
 .macro KML_SYSCALL_REGS
@@ -174,8 +178,8 @@
 	/*
 	 * The call kept the program's CS, __KML_CS, and the kernel runs
 	 * with it: kml_user_frame() takes __KML_CS frames on the task stack
-	 * and on the IRQ stack (a softirq run from the system call) for
-	 * kernel frames.
+	 * and, while it is in use, on the IRQ stack (a softirq run from the
+	 * system call) for kernel frames.
 	 */
 .endm
 
@@ -330,11 +334,7 @@ SYM_DATA_START(kml_syscall_stub)
 	movq	.Lkml_stub + PAGE_SIZE + KML_STUB_BASE(%rip), %rsp
 	wrgsbase %rsp
 	movq	%gs:pcpu_hot + X86_top_of_stack, %rsp
-	pushq	$__KERNEL_DS				/* pt_regs->ss */
-	pushq	.Lkml_stub + PAGE_SIZE + KML_STUB_SP(%rip) /* pt_regs->sp */
-	pushq	%r11					/* pt_regs->flags */
-	pushq	$__KML_CS				/* pt_regs->cs */
-	pushq	%rcx					/* pt_regs->ip */
+	KML_PUSH_HWFRAME sp=.Lkml_stub + PAGE_SIZE + KML_STUB_SP(%rip)
 SYM_INNER_LABEL(kml_syscall_stub_jmp, SYM_L_GLOBAL)
 	.byte	0xe9					/* jmp rel32, set per copy */
 	.long	0
