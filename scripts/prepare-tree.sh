@@ -8,6 +8,10 @@
 #    each applied patch (in order) and the list of overlaid files.  A patch
 #    that changed is reverse-applied with the patches after it, then the
 #    new series is applied.  Overlay files are copied by checksum.
+#  - Files edited in $SRC and captured with scripts/refresh-patch.sh are
+#    recognised (they hold exactly pristine + the patch) and go back to
+#    pristine before their patch is applied; edits that no patch holds
+#    stop the script before it changes anything.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_cmd tar xz patch rsync cmp
@@ -91,11 +95,49 @@ while [ $keep -lt ${#applied[@]} ] && [ $keep -lt ${#series[@]} ] &&
 	keep=$((keep + 1))
 done
 
+# The kernel files a patch changes (each belongs to one patch only).
+patch_files() { sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$1"; }
+
+# True if the files of patch $1 in $SRC are exactly pristine + $1: the state
+# scripts/refresh-patch.sh leaves after a file was edited in $SRC.
+tree_has_patch() {
+	local tmp f ok=0
+	tmp=$(mktemp -d)
+	for f in $(patch_files "$1"); do
+		mkdir -p "$tmp/$(dirname "$f")"
+		cp "$PRISTINE/$f" "$tmp/$f"
+	done
+	patch -d "$tmp" -p1 -s -f --no-backup-if-mismatch < "$1" >/dev/null 2>&1 || ok=1
+	for f in $(patch_files "$1"); do
+		[ $ok = 0 ] && cmp -s "$tmp/$f" "$SRC/$f" || ok=1
+	done
+	rm -rf "$tmp"
+	return $ok
+}
+
+restore_pristine() {	# patch
+	local f
+	for f in $(patch_files "$1"); do
+		cp "$PRISTINE/$f" "$SRC/$f"
+	done
+}
+
+# Undo a changed patch.  If its old version no longer reverses cleanly
+# (checked first, so that a failure leaves the tree as it was), the files
+# were edited in $SRC: that is fine when they hold exactly the new version
+# (refresh-patch.sh was run), and then they go back to pristine.
 for ((i = ${#applied[@]} - 1; i >= keep; i--)); do
 	p=${applied[$i]}
 	say "unapplying $p"
-	patch -d "$SRC" -p1 -R -s -f --no-backup-if-mismatch < "$state/applied/$p" ||
-		die "could not reverse-apply $p; remove $SRC and run again"
+	if patch -d "$SRC" -p1 -R -s -f --dry-run --no-backup-if-mismatch \
+		< "$state/applied/$p" >/dev/null 2>&1; then
+		patch -d "$SRC" -p1 -R -s -f --no-backup-if-mismatch < "$state/applied/$p"
+	elif [ -f "$KML_TOP/patches/$p" ] && tree_has_patch "$KML_TOP/patches/$p"; then
+		say "  $p: $SRC already holds its new version (refreshed); restoring pristine files"
+		restore_pristine "$state/applied/$p"
+	else
+		die "$p does not reverse-apply and $SRC holds edits that no patch has: $(patch_files "$state/applied/$p" | tr '\n' ' ')(refresh the patch, or remove $SRC)"
+	fi
 	rm -f "$state/applied/$p"
 done
 printf '%s\n' "${applied[@]:0:$keep}" | sed '/^$/d' > "$state/applied/order"
@@ -103,8 +145,14 @@ printf '%s\n' "${applied[@]:0:$keep}" | sed '/^$/d' > "$state/applied/order"
 for ((i = keep; i < ${#series[@]}; i++)); do
 	p=${series[$i]}
 	if ! out=$(patch -d "$SRC" -p1 -f --dry-run --no-backup-if-mismatch < "$KML_TOP/patches/$p" 2>&1); then
-		printf '%s\n' "$out" | sed 's/^/    /' >&2
-		die "patch $p does not apply to linux $ver (see the failing file and hunk above)"
+		if tree_has_patch "$KML_TOP/patches/$p"; then
+			# A new patch made with refresh-patch.sh from edits in $SRC.
+			say "  $p: $SRC already holds it (refreshed); restoring pristine files"
+			restore_pristine "$KML_TOP/patches/$p"
+		else
+			printf '%s\n' "$out" | sed 's/^/    /' >&2
+			die "patch $p does not apply to linux $ver (see the failing file and hunk above)"
+		fi
 	fi
 	patch -d "$SRC" -p1 -s -f --no-backup-if-mismatch < "$KML_TOP/patches/$p" ||
 		die "patch $p failed to apply"
