@@ -7,6 +7,8 @@
 #define _LINUX_KML_H
 
 #include <linux/types.h>
+#include <linux/mm.h>
+#include <linux/userfaultfd_k.h>
 
 struct file;
 struct linux_binprm;
@@ -40,6 +42,32 @@ void arch_kml_grant_mm(struct mm_struct *mm);
 /* Direct calls made so far (/sys/kernel/kml/direct_calls). */
 unsigned long arch_kml_direct_calls(void);
 
+/*
+ * fork(), copy_present_ptes(): true if the child need not inherit this
+ * present PTE of @src, which maps @folio, because its first access faults
+ * the same page in.  Stock fork() already leaves every file mapping
+ * without anon_vma to the child's faults.  The KML rewriter's patched
+ * pages give the text of a KML process an anon_vma (as relocations do to
+ * RELRO data), after which stock fork() copies every present PTE of the
+ * mapping.  Here only the anonymous pages (the patched ones) are copied;
+ * the file pages are left to faults, as without the rewrite.  Only
+ * private, read-only file mappings of KML processes, and not with uffd-wp
+ * (whose bits only the PTEs hold).  Cheap tests first: this runs for
+ * every present PTE that fork() copies.
+ */
+static inline bool kml_fork_lazy_pte(struct vm_area_struct *dst,
+				     struct vm_area_struct *src,
+				     struct folio *folio)
+{
+	const vm_flags_t mask = VM_WRITE | VM_SHARED | VM_IO |
+				VM_PFNMAP | VM_MIXEDMAP;
+
+	if ((src->vm_flags & mask) || !src->vm_file ||
+	    folio_test_anon(folio) || userfaultfd_wp(dst))
+		return false;
+	return kml_enabled && arch_kml_mm(src->vm_mm);
+}
+
 #else
 
 static inline void kml_exec_grant(struct linux_binprm *bprm) { }
@@ -49,6 +77,12 @@ static inline bool kml_ptrace_denied(struct mm_struct *mm, unsigned int mode)
 	return false;
 }
 static inline void kml_proc_status(struct seq_file *m, struct mm_struct *mm) { }
+static inline bool kml_fork_lazy_pte(struct vm_area_struct *dst,
+				     struct vm_area_struct *src,
+				     struct folio *folio)
+{
+	return false;
+}
 
 #endif /* CONFIG_KERNEL_MODE_LINUX */
 #endif /* _LINUX_KML_H */
