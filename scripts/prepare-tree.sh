@@ -98,8 +98,9 @@ done
 # The kernel files a patch changes (each belongs to one patch only).
 patch_files() { sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$1"; }
 
-# True if the files of patch $1 in $SRC are exactly pristine + $1: the state
-# scripts/refresh-patch.sh leaves after a file was edited in $SRC.
+# True if each file of patch $1 in $SRC is pristine or exactly pristine + $1:
+# the state scripts/refresh-patch.sh leaves after files were edited in $SRC
+# (the patch's other files may have been reverse-applied meanwhile).
 tree_has_patch() {
 	local tmp f ok=0
 	tmp=$(mktemp -d)
@@ -109,7 +110,8 @@ tree_has_patch() {
 	done
 	patch -d "$tmp" -p1 -s -f --no-backup-if-mismatch < "$1" >/dev/null 2>&1 || ok=1
 	for f in $(patch_files "$1"); do
-		[ $ok = 0 ] && cmp -s "$tmp/$f" "$SRC/$f" || ok=1
+		[ $ok = 0 ] && { cmp -s "$tmp/$f" "$SRC/$f" ||
+			cmp -s "$PRISTINE/$f" "$SRC/$f"; } || ok=1
 	done
 	rm -rf "$tmp"
 	return $ok
@@ -134,7 +136,9 @@ for ((i = ${#applied[@]} - 1; i >= keep; i--)); do
 		patch -d "$SRC" -p1 -R -s -f --no-backup-if-mismatch < "$state/applied/$p"
 	elif [ -f "$KML_TOP/patches/$p" ] && tree_has_patch "$KML_TOP/patches/$p"; then
 		say "  $p: $SRC already holds its new version (refreshed); restoring pristine files"
+		# Both file lists: a refresh may have added a file.
 		restore_pristine "$state/applied/$p"
+		restore_pristine "$KML_TOP/patches/$p"
 	else
 		die "$p does not reverse-apply and $SRC holds edits that no patch has: $(patch_files "$state/applied/$p" | tr '\n' ' ')(refresh the patch, or remove $SRC)"
 	fi
