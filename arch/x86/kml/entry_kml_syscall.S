@@ -102,37 +102,33 @@
  * POP_REGS, except that the result stays in %rax and that R15-R12 and RBP
  * are still the caller's: the C code preserved them, and whatever writes
  * pt_regs during a system call (execve, rt_sigreturn, ptrace) also sets a
- * work flag (__kml_regs_written()).  Leaves %rsp at the hardware frame.
- * For a direct call RCX gets the return address instead of pt_regs->cx.
+ * work flag (__kml_regs_written()).  Loads rather than pops, so that the
+ * skipped slots cost nothing: %rsp stays at pt_regs, and the caller then
+ * moves it to the hardware frame or to the program's stack.  For a direct
+ * call RCX gets the return address instead of pt_regs->cx.
  */
-.macro KML_FAST_POP direct=0
-	addq	$5*8, %rsp	/* r15, r14, r13, r12, bp */
-	popq	%rbx
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
+.macro KML_FAST_RESTORE direct=0
+	movq	RBX(%rsp), %rbx
+	movq	R11(%rsp), %r11
+	movq	R10(%rsp), %r10
+	movq	R9(%rsp), %r9
+	movq	R8(%rsp), %r8
 .if \direct
-	addq	$2*8, %rsp	/* ax (the result is in %rax), cx */
+	movq	RIP(%rsp), %rcx		/* as after SYSCALL */
 .else
-	popq	%rcx		/* pt_regs->ax: -ENOSYS, the result is in %rax */
-	popq	%rcx
+	movq	RCX(%rsp), %rcx
 .endif
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
-	addq	$8, %rsp	/* orig_ax */
-	UNWIND_HINT_IRET_REGS
-.if \direct
-	movq	(%rsp), %rcx	/* pt_regs->ip, as after SYSCALL */
-.endif
+	movq	RDX(%rsp), %rdx
+	movq	RSI(%rsp), %rsi
+	movq	RDI(%rsp), %rdi
 .endm
 
 /*
  * The fast path of both kinds of entry, with pt_regs built: with no
  * syscall work and a valid number, call the system call; with no exit
- * work after it, restore the registers (KML_FAST_POP) and fall through
- * to the caller's return.  Anything else goes to the generic paths.
+ * work after it, restore the registers (KML_FAST_RESTORE) and fall
+ * through to the caller's return, with %rsp still at pt_regs.  Anything
+ * else goes to the generic paths.
  */
 .macro KML_FAST_CALL direct=0
 	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
@@ -156,7 +152,7 @@
 	 */
 	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
 	jnz	.Lkml_exit_work
-	KML_FAST_POP direct=\direct
+	KML_FAST_RESTORE direct=\direct
 .endm
 
 /*
@@ -249,6 +245,8 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast_hwframe, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR			/* from kml_syscall_stub */
 	KML_SYSCALL_REGS
 	KML_FAST_CALL
+	addq	$RIP, %rsp
+	UNWIND_HINT_IRET_REGS
 	/*
 	 * The stock IRET, whose faults (an rt_sigreturn() to a non-canonical
 	 * RIP) the #GP entry knows how to turn into a signal.
@@ -298,7 +296,7 @@ SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	 * touched.  Any exit work went down the generic path above, which
 	 * returns with IRET.
 	 */
-	movq	3*8(%rsp), %rsp		/* pt_regs->sp */
+	movq	RSP(%rsp), %rsp		/* pt_regs->sp */
 	sti
 	pushq	%rcx			/* pt_regs->ip */
 	UNWIND_HINT_FUNC
