@@ -13,8 +13,8 @@
  * re-issues that call too (rcx still comes back clobbered).  The call
  * pushes its return address, so these functions first step over the
  * 128-byte red zone of the code around them.
- * In a process that does not run in kernel mode, and for numbers the page
- * does not cover, they issue SYSCALL: the same code works everywhere.
+ * In a process that does not run in kernel mode they issue SYSCALL: the
+ * same code works everywhere.
  * That SYSCALL carries a DS prefix, which does nothing but make it three
  * bytes long: the rewriter changes only 2-byte SYSCALL instructions, so
  * it stays a SYSCALL in a rewritten program too.
@@ -33,13 +33,17 @@ extern "C" {
 extern int kml_direct;
 
 /*
- * Also set by the constructor: numbers below it are made as direct calls,
- * all others (and every number when kml_direct is 0) with SYSCALL, so that
- * a number that is no system call gives -ENOSYS as it does with SYSCALL.
+ * Also set by the constructor: the numbers the page's sled covers, for
+ * "call *%rax" sites (the rewriter).  The entry below takes any number,
+ * and gives -ENOSYS for one that is no system call, as SYSCALL does.
  */
 extern unsigned long kml_direct_limit;
 
-/* Also set by the constructor: the kernel's direct-call entry. */
+/*
+ * Also set by the constructor: the kernel's direct-call entry, and 0
+ * while direct calls do not work here (the functions below then issue
+ * SYSCALL).
+ */
 extern unsigned long kml_direct_entry;
 
 /* 1 if this process runs in kernel mode with the direct-call page. */
@@ -49,13 +53,13 @@ int kml_direct_available(void);
 long syscall(long number, ...);
 
 #define KML_DIRECT_CALL							\
-	"cmpq %[limit], %%rax\n\t"					\
-	"jae 1f\n\t"							\
-	"leaq -128(%%rsp), %%rsp\n\t"					\
-	"call *%%rcx\n\t"						\
-	"leaq 128(%%rsp), %%rsp\n\t"					\
+	"testq %%rcx, %%rcx\n\t"					\
+	"jnz 1f\n\t"							\
+	"ds syscall\n\t"						\
 	"jmp 2f\n"							\
-	"1:\tds syscall\n"						\
+	"1:\tleaq -128(%%rsp), %%rsp\n\t"				\
+	"call *%%rcx\n\t"						\
+	"leaq 128(%%rsp), %%rsp\n"					\
 	"2:"
 
 #define KML_CLOBBERS "r11", "memory", "cc"
@@ -71,7 +75,7 @@ static inline long kml_syscall6(long n, long a1, long a2, long a3, long a4,
 
 	__asm__ volatile(KML_DIRECT_CALL
 			 : "+a"(ret), "+c"(entry), "+r"(r10), "+r"(r8), "+r"(r9)
-			 : [limit] "r"(kml_direct_limit), "D"(a1), "S"(a2), "d"(a3)
+			 : "D"(a1), "S"(a2), "d"(a3)
 			 : KML_CLOBBERS);
 	return ret;
 }
@@ -94,7 +98,7 @@ static inline long kml_syscall3(long n, long a1, long a2, long a3)
 
 	__asm__ volatile(KML_DIRECT_CALL
 			 : "+a"(ret), "+c"(entry)
-			 : [limit] "r"(kml_direct_limit), "D"(a1), "S"(a2), "d"(a3)
+			 : "D"(a1), "S"(a2), "d"(a3)
 			 : KML_CLOBBERS);
 	return ret;
 }
