@@ -30,6 +30,9 @@
 #include "kml.h"
 #include "kt.h"
 
+/* The direct-call page at address 0. */
+#define KML_PAGE_SIZE 4096UL
+
 static int direct_expected(void)
 {
 	const char *e = getenv("KMLTEST_EXPECT_CPL");
@@ -153,14 +156,14 @@ __asm__(
 	"mov %rdx, 16(%r8)\n\t"
 	"ret\n");
 
-/* A direct getpid whose return address is the global kt_step_ret. */
-long kt_step_call(long direct);
+/* A direct call of number nr whose return address is the global kt_step_ret. */
+long kt_step_call(long direct, long nr);
 __asm__(
 	".text\n"
 	".globl kt_step_call\n"
 	".globl kt_step_ret\n"
 	"kt_step_call:\n\t"
-	"mov $39, %eax\n\t"
+	"mov %rsi, %rax\n\t"
 	"test %rdi, %rdi\n\t"
 	"jz 1f\n\t"
 	"lea -128(%rsp), %rsp\n\t"
@@ -341,8 +344,14 @@ static void test_restart_block(void)
 		 "nanosleep stopped and continued completes its full time (restart_syscall)");
 }
 
-static void test_single_step(void)
+/*
+ * Single-step a whole call of number nr: getpid, or 1000, which is no
+ * system call and lands on the int3 filler of the page past the sled.
+ */
+static void test_single_step(long nr)
 {
+	const char *what = nr == SYS_getpid ? "getpid" : "an invalid number";
+	unsigned long want;
 	struct user_regs_struct regs;
 	long steps = 0, sled = 0, kernel = 0, other_stops = 0;
 	int status, reached = 0;
@@ -354,9 +363,10 @@ static void test_single_step(void)
 
 		ptrace(PTRACE_TRACEME, 0, 0, 0);
 		raise(SIGSTOP);
-		r = kt_step_call(kml_direct);
-		_exit(r == getpid() ? 0 : 1);
+		r = kt_step_call(kml_direct, nr);
+		_exit(r == (nr == SYS_getpid ? getpid() : -ENOSYS) ? 0 : 1);
 	}
+	want = nr == SYS_getpid ? (unsigned long)c : (unsigned long)-ENOSYS;
 	waitpid(c, &status, 0);
 	while (steps < 200000) {
 		if (ptrace(PTRACE_SINGLESTEP, c, 0, 0))
@@ -375,18 +385,19 @@ static void test_single_step(void)
 		if (regs.rip >= 0x800000000000UL)
 			kernel++;
 		if (regs.rip == (unsigned long)(kml_direct ? kt_step_ret : kt_step_ret_syscall)) {
-			reached = regs.rax == (unsigned long)c;
+			reached = regs.rax == want;
 			break;
 		}
 	}
-	kt_check(reached, "single-stepped to the return address of the call, rax = pid (%ld steps)", steps);
-	kt_check(kernel == 0, "no step stopped inside the kernel entry (%ld did)", kernel);
+	kt_check(reached, "%s: single-stepped to the return address of the call, rax = %s (%ld steps)",
+		 what, nr == SYS_getpid ? "pid" : "-ENOSYS", steps);
+	kt_check(kernel == 0, "%s: no step stopped inside the kernel entry (%ld did)", what, kernel);
 	if (kml_direct)
-		kt_check(sled > 0, "steps went through the direct-call page (%ld)", sled);
+		kt_check(sled > 0, "%s: steps went through the direct-call page (%ld)", what, sled);
 	ptrace(PTRACE_CONT, c, 0, 0);
 	waitpid(c, &status, 0);
 	kt_check(other_stops == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		 "the stepped child finished normally");
+		 "%s: the stepped child finished normally", what);
 }
 
 static void test_vfork(void)
@@ -423,12 +434,13 @@ static void test_clone3(void)
 
 /*
  * Numbers that are not system calls, made as a rewritten site makes them:
- * "call *%rax".  Below the page's sled they must give -ENOSYS like
- * SYSCALL; anywhere else either that or a signal that stops the program
- * before anything has changed: every register but RIP as it was at the
- * call (RSP at most one return address lower) and the memory every
- * register points to untouched.  Without the page (ring 3) every one
- * faults.
+ * "call *%rax".  Inside the page (below 4096) they must give -ENOSYS like
+ * SYSCALL: through the sled, and past it because the kernel sends the
+ * fault there to the entry; anywhere else either that or a signal that
+ * stops the program before anything has changed: every register but RIP
+ * as it was at the call (RSP at most one return address lower) and the
+ * memory every register points to untouched.  Without the page (ring 3)
+ * every one faults.
  */
 static sigjmp_buf raw_env;
 static volatile int raw_sig;
@@ -464,7 +476,7 @@ static const char *raw_check(long n, int direct)
 	for (i = 0; i < sizeof(raw_mem); i++)
 		if (raw_mem[i] != 0x5a)
 			return "memory changed";
-	if (direct && (unsigned long)n < kml_direct_limit && raw_sig)
+	if (direct && (unsigned long)n < KML_PAGE_SIZE && raw_sig)
 		return "signal instead of -ENOSYS";
 	if (!raw_sig)
 		return r != -ENOSYS ? "returned, but not -ENOSYS" : NULL;
@@ -518,9 +530,15 @@ static void test_bad_numbers(void)
 		sigaction(sigs[i], &old[i], NULL);
 	ss.ss_flags = SS_DISABLE;
 	sigaltstack(&ss, NULL);
-	kt_check(bad == 0, "%u numbers that are no system call, by call *%%rax: -ENOSYS below %lu, "
-		 "else a signal with registers and memory intact (%u wrong, first %ld: %s)",
-		 tried, kml_direct_limit, bad, first, first_why ? first_why : "-");
+	if (kml_direct)
+		kt_check(bad == 0, "%u numbers that are no system call, by call *%%rax: -ENOSYS below %lu "
+			 "(the sled ends at %lu), else a signal with registers and memory intact "
+			 "(%u wrong, first %ld: %s)", tried, KML_PAGE_SIZE, kml_direct_limit, bad, first,
+			 first_why ? first_why : "-");
+	else
+		kt_check(bad == 0, "%u numbers that are no system call, by call *%%rax without the page: "
+			 "a signal with registers and memory intact (%u wrong, first %ld: %s)",
+			 tried, bad, first, first_why ? first_why : "-");
 	kt_check(kml_syscall0(1000) == -ENOSYS && kml_syscall0(-1) == -ENOSYS &&
 		 kml_syscall0(4095) == -ENOSYS, "libkml: numbers 1000, 4095 and -1 give -ENOSYS");
 }
@@ -589,7 +607,8 @@ int main(int argc, char **argv)
 	test_restart(SA_RESTART, 1);
 	test_restart(0, -EINTR);
 	test_restart_block();
-	test_single_step();
+	test_single_step(SYS_getpid);
+	test_single_step(1000);
 	test_vfork();
 	test_clone3();
 	test_bad_numbers();
