@@ -22,12 +22,13 @@
  * there across a system call breaks (rare: system calls are usually made
  * from functions that call others).  The vDSO is left alone (it cannot be
  * made writable).  Data in executable segments can be misdecoded as a
- * SYSCALL; compilers do not put data in .text on x86-64.  A number the
- * page does not cover (560 and up, negative ones) stops the program with
- * SIGTRAP, SIGILL or SIGSEGV, before anything changed, where SYSCALL
- * would give -ENOSYS; a number that is the address of the program's own
- * code calls that code.  libkml's SYSCALL fallback carries a prefix (3
- * bytes), so it is left alone and still gives -ENOSYS.
+ * SYSCALL; compilers do not put data in .text on x86-64.  A number that
+ * is no system call gives -ENOSYS below 4096 (the sled, then the kernel
+ * catches the fault in the page past it); one beyond the page (4096 and
+ * up, negative ones) stops the program with SIGSEGV, before anything
+ * changed, where SYSCALL would give -ENOSYS, and a number that is the
+ * address of the program's own code calls that code.  libkml's SYSCALL
+ * fallback carries a prefix (3 bytes), so it is left alone.
  */
 #define _GNU_SOURCE
 #include <capstone/capstone.h>

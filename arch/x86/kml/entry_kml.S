@@ -23,6 +23,10 @@
  *     stack: the predicate of kml_user_frame()) moves
  *     to the top of the task's kernel stack, where the CPU would have put
  *     it on a ring 3 -> ring 0 transition, whatever the program's RSP;
+ *   - except that #UD, #BP, #GP or #PF of a KML user frame whose RIP lies
+ *     in the direct-call page past its sled (a call with a number that is
+ *     no system call) returns at once to the direct-call entry, which
+ *     gives -ENOSYS;
  *   - any other frame moves back to the interrupted stack, below the
  *     interrupted RSP aligned down to 16 bytes, as the CPU would have put
  *     it without IST;
@@ -60,6 +64,9 @@
 #include <asm/trapnr.h>
 #include "../entry/calling.h"
 #include "kml-asm-offsets.h"
+
+.set KML_PAST_SLED_VECTORS, (1 << X86_TRAP_BP) | (1 << X86_TRAP_UD) | \
+			   (1 << X86_TRAP_GP) | (1 << X86_TRAP_PF)
 
 	.pushsection .entry.text, "ax"
 
@@ -155,10 +162,45 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	cmpq	$IRQ_STACK_SIZE, %rax
 	jb	.Lkernel_frame
 .Lkml_user_frame:
+	movq	-5*8(%rdx), %rax		/* interrupted RIP */
+	subq	$KML_DIRECT_SLED, %rax
+	cmpq	$(PAGE_SIZE - KML_DIRECT_SLED), %rax
+	jb	.Lkml_past_sled
+.Lkml_user_move:
 	/* KML user frame: to the top of the task's kernel stack. */
 	addq	$256, 5*8(%rsp)			/* its handler: upper half */
 	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rdi
 	jmp	.Lmove
+
+	/*
+	 * A call into the direct-call page past its sled (a number that is
+	 * no system call, at a rewritten site) faults in the page before it
+	 * changed anything: #UD in a landing jump's displacement, #BP on the
+	 * int3 filler, #GP or #PF in the header's prefixes.  The return
+	 * address is on the program's stack and RAX holds the number, as a
+	 * landing trampoline leaves them: continue at the entry, which gives
+	 * -ENOSYS as SYSCALL does.  IRET from here, at CPL 0.
+	 */
+.Lkml_past_sled:
+	movq	5*8(%rsp), %rax			/* vector */
+	cmpq	$X86_TRAP_PF, %rax
+	ja	.Lkml_user_move
+	movl	$KML_PAST_SLED_VECTORS, %edi
+	btl	%eax, %edi
+	jnc	.Lkml_user_move
+	movq	kml_direct_entry_ip(%rip), %rax
+	testq	%rax, %rax
+	jz	.Lkml_user_move
+	movq	%rax, -5*8(%rdx)		/* RIP: the entry */
+	leaq	-5*8(%rdx), %rax		/* the IRET frame, without error code */
+	movq	%rax, 5*8(%rsp)			/* in the vector's slot */
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	popq	%rsp
+	iretq
 
 .Lkernel_frame:
 	/*

@@ -94,18 +94,20 @@ DEFINE_PER_CPU(unsigned long, kml_direct_calls);
  * on, at byte 5 of a block eight blocks later: a prefix, in a sled or a
  * landing block.  The sled covers numbers 0..559.
  *
- * Numbers past the sled land somewhere else in the page, and must stop
- * the program before they change anything.  A landing jump's rel32 is
- * always 0xfefefefe: "fe fe" and "fe 3e" are undefined (#UD), so a call
- * into it faults at once, and its target is chosen to fit, a trampoline
- * page near the end of the module area (kml_direct_tramp) that jumps on
- * to the entry.  One 0x3e follows the last landing block, the rest of
- * the page is int3, and its last 32 bytes describe it
- * (struct kml_direct_header) in bytes 0x40-0x4f only: REX prefixes,
- * which run into the end of the page and fault there.
+ * Numbers past the sled land somewhere else in the page, and must fault
+ * there before they change anything.  A landing jump's rel32 is always
+ * 0xfefefefe: "fe fe" and "fe 3e" are undefined (#UD), so a call into it
+ * faults at once, and its target is chosen to fit, a trampoline page
+ * near the end of the module area (kml_direct_tramp) that jumps on to
+ * the entry.  One 0x3e follows the last landing block, the rest of the
+ * page is int3, and its last 32 bytes describe it (struct
+ * kml_direct_header) in bytes 0x40-0x4f only: REX prefixes, which run
+ * into the end of the page and fault there (#GP for more than 15 bytes,
+ * else #PF on the next page).  The IST stub turns each of these faults
+ * (#UD, #BP, #GP, #PF of a KML user frame whose RIP is in the page past
+ * the sled) into a jump to the entry, which gives -ENOSYS for the number
+ * as after SYSCALL.
  */
-#define KML_DIRECT_BLOCK	14
-#define KML_DIRECT_SLED		(40 * KML_DIRECT_BLOCK)
 #define KML_DIRECT_LANDING	8
 #define KML_DIRECT_PREFIX	0x3e
 #define KML_DIRECT_HOP		0x67
@@ -121,6 +123,12 @@ struct kml_direct_header {
 };
 
 static struct page *kml_direct_pages[2] __ro_after_init;
+
+/*
+ * The entry the page leads to.  A call that lands in the page past the
+ * sled faults there; the IST stub (entry_kml.S) continues it here.
+ */
+unsigned long kml_direct_entry_ip __ro_after_init;
 
 /* The trampoline page; kml_exc_debug_user() treats it as entry code. */
 static unsigned long kml_direct_tramp __ro_after_init;
@@ -236,6 +244,7 @@ static int __init kml_direct_page_init(unsigned long entry)
 	kml_direct_field(hdr->sled, sizeof(hdr->sled), KML_DIRECT_SLED);
 	kml_direct_field(hdr->entry, sizeof(hdr->entry), entry);
 	kml_direct_pages[0] = page;
+	kml_direct_entry_ip = entry;
 	return 0;
 }
 

@@ -34,6 +34,12 @@
 /* The data page of a per-CPU SYSCALL stub: scratch slot, per-CPU base. */
 #define KML_STUB_SP		0
 #define KML_STUB_BASE		8
+/*
+ * The direct-call page at address 0 (arch/x86/kml/kml.c): blocks of 14
+ * bytes, the sled of 40 of them covering numbers below KML_DIRECT_SLED.
+ */
+#define KML_DIRECT_BLOCK	14
+#define KML_DIRECT_SLED		(40 * KML_DIRECT_BLOCK)
 
 #ifndef __ASSEMBLY__
 
@@ -73,6 +79,8 @@ extern const char kml_syscall_stub[], kml_syscall_stub_jmp[];
 extern const char kml_syscall_stub_end[];
 extern const char entry_kml_direct[], entry_kml_direct_saved[];
 extern const char entry_kml_direct_fast[], entry_kml_direct_fast_saved[];
+/* The direct-call entry in use; 0 without the direct-call page. */
+extern unsigned long kml_direct_entry_ip;
 
 void __kml_switch_to(struct task_struct *prev, struct task_struct *next);
 void __kml_start_thread(struct pt_regs *regs);
