@@ -345,18 +345,23 @@ static void test_restart_block(void)
 }
 
 /*
- * Single-step a whole call of number nr: getpid, or 1000, which is no
- * system call and lands on the int3 filler of the page past the sled.
+ * Single-step a whole call of number nr: getpid, 1000, which is no system
+ * call and lands on the int3 filler of the page past the sled, or -1,
+ * which faults on the unmapped top page of the address space.
  */
 static void test_single_step(long nr)
 {
-	const char *what = nr == SYS_getpid ? "getpid" : "an invalid number";
+	char what[32];
 	unsigned long want;
 	struct user_regs_struct regs;
 	long steps = 0, sled = 0, kernel = 0, other_stops = 0;
 	int status, reached = 0;
 	pid_t c;
 
+	if (nr == SYS_getpid)
+		snprintf(what, sizeof(what), "getpid");
+	else
+		snprintf(what, sizeof(what), "number %ld", nr);
 	c = fork();
 	if (c == 0) {
 		long r;
@@ -380,9 +385,10 @@ static void test_single_step(long nr)
 		}
 		steps++;
 		ptrace(PTRACE_GETREGS, c, 0, &regs);
-		if (regs.rip < 4096)
+		/* The page at 0, or the top page a negative number calls. */
+		if (regs.rip < KML_PAGE_SIZE || regs.rip >= -KML_PAGE_SIZE)
 			sled++;
-		if (regs.rip >= 0x800000000000UL)
+		else if (regs.rip >= 0x800000000000UL)
 			kernel++;
 		if (regs.rip == (unsigned long)(kml_direct ? kt_step_ret : kt_step_ret_syscall)) {
 			reached = regs.rax == want;
@@ -393,7 +399,8 @@ static void test_single_step(long nr)
 		 what, nr == SYS_getpid ? "pid" : "-ENOSYS", steps);
 	kt_check(kernel == 0, "%s: no step stopped inside the kernel entry (%ld did)", what, kernel);
 	if (kml_direct)
-		kt_check(sled > 0, "%s: steps went through the direct-call page (%ld)", what, sled);
+		kt_check(sled > 0, "%s: steps went through the direct-call page or the top page (%ld)",
+			 what, sled);
 	ptrace(PTRACE_CONT, c, 0, 0);
 	waitpid(c, &status, 0);
 	kt_check(other_stops == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -436,7 +443,9 @@ static void test_clone3(void)
  * Numbers that are not system calls, made as a rewritten site makes them:
  * "call *%rax".  Inside the page (below 4096) they must give -ENOSYS like
  * SYSCALL: through the sled, and past it because the kernel sends the
- * fault there to the entry; anywhere else either that or a signal that
+ * fault there to the entry.  So must -4096 to -1, whose call faults on the
+ * top page of the address space, which is never mapped (-1 is the usual
+ * invalid number).  Anywhere else either that or a signal that
  * stops the program before anything has changed: every register but RIP
  * as it was at the call (RSP at most one return address lower) and the
  * memory every register points to untouched.  Without the page (ring 3)
@@ -476,7 +485,8 @@ static const char *raw_check(long n, int direct)
 	for (i = 0; i < sizeof(raw_mem); i++)
 		if (raw_mem[i] != 0x5a)
 			return "memory changed";
-	if (direct && (unsigned long)n < KML_PAGE_SIZE && raw_sig)
+	if (direct && raw_sig &&
+	    ((unsigned long)n < KML_PAGE_SIZE || (unsigned long)n >= -KML_PAGE_SIZE))
 		return "signal instead of -ENOSYS";
 	if (!raw_sig)
 		return r != -ENOSYS ? "returned, but not -ENOSYS" : NULL;
@@ -497,7 +507,8 @@ static const char *raw_check(long n, int direct)
 static void test_bad_numbers(void)
 {
 	static const long far[] = { 4096, 4097, 8191, 65536, 1L << 20, 0x40000000 + 39,
-				    -1, -4096, -ENOSYS, 1L << 47, (long)(1UL << 63) };
+				    -1, -2, -ENOSYS, -4095, -4096, -4097, 1L << 47,
+				    (long)(1UL << 63) };
 	static char altstack[65536];
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
 	struct sigaction sa, old[4];
@@ -532,8 +543,9 @@ static void test_bad_numbers(void)
 	sigaltstack(&ss, NULL);
 	if (kml_direct)
 		kt_check(bad == 0, "%u numbers that are no system call, by call *%%rax: -ENOSYS below %lu "
-			 "(the sled ends at %lu), else a signal with registers and memory intact "
-			 "(%u wrong, first %ld: %s)", tried, KML_PAGE_SIZE, kml_direct_limit, bad, first,
+			 "(the sled ends at %lu) and from -%lu to -1, else a signal with registers and "
+			 "memory intact (%u wrong, first %ld: %s)", tried, KML_PAGE_SIZE,
+			 kml_direct_limit, KML_PAGE_SIZE, bad, first,
 			 first_why ? first_why : "-");
 	else
 		kt_check(bad == 0, "%u numbers that are no system call, by call *%%rax without the page: "
@@ -609,6 +621,7 @@ int main(int argc, char **argv)
 	test_restart_block();
 	test_single_step(SYS_getpid);
 	test_single_step(1000);
+	test_single_step(-1);
 	test_vfork();
 	test_clone3();
 	test_bad_numbers();
