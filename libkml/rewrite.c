@@ -24,8 +24,9 @@
  * made writable).  Data in executable segments can be misdecoded as a
  * SYSCALL; compilers do not put data in .text on x86-64.  A number that
  * is no system call gives -ENOSYS below 4096 (the sled, then the kernel
- * catches the fault in the page past it); one beyond the page (4096 and
- * up, negative ones) stops the program with SIGSEGV, before anything
+ * catches the fault in the page past it) and from -4096 to -1 (the kernel
+ * catches the fault on the top page); others (4096 and up, below -4096)
+ * stop the program with SIGSEGV, before anything
  * changed, where SYSCALL would give -ENOSYS, and a number that is the
  * address of the program's own code calls that code.  libkml's SYSCALL
  * fallback carries a prefix (3 bytes), so it is left alone.

@@ -24,9 +24,10 @@
  *     to the top of the task's kernel stack, where the CPU would have put
  *     it on a ring 3 -> ring 0 transition, whatever the program's RSP;
  *   - except that #UD, #BP, #GP or #PF of a KML user frame whose RIP lies
- *     in the direct-call page past its sled (a call with a number that is
- *     no system call) returns at once to the direct-call entry, which
- *     gives -ENOSYS;
+ *     in the direct-call page past its sled, and #PF of one whose RIP lies
+ *     in the top page of the address space (a call with a number that is
+ *     no system call, 560 to 4095 or -4096 to -1) return at once to the
+ *     direct-call entry, which gives -ENOSYS;
  *   - any other frame moves back to the interrupted stack, below the
  *     interrupted RSP aligned down to 16 bytes, as the CPU would have put
  *     it without IST;
@@ -163,9 +164,9 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	jb	.Lkernel_frame
 .Lkml_user_frame:
 	movq	-5*8(%rdx), %rax		/* interrupted RIP */
-	subq	$KML_DIRECT_SLED, %rax
-	cmpq	$(PAGE_SIZE - KML_DIRECT_SLED), %rax
-	jb	.Lkml_past_sled
+	addq	$PAGE_SIZE, %rax
+	cmpq	$(2 * PAGE_SIZE), %rax
+	jb	.Lkml_call_pages		/* RIP in [-PAGE_SIZE, PAGE_SIZE) */
 .Lkml_user_move:
 	/* KML user frame: to the top of the task's kernel stack. */
 	addq	$256, 5*8(%rsp)			/* its handler: upper half */
@@ -173,14 +174,26 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	jmp	.Lmove
 
 	/*
-	 * A call into the direct-call page past its sled (a number that is
-	 * no system call, at a rewritten site) faults in the page before it
-	 * changed anything: #UD in a landing jump's displacement, #BP on the
-	 * int3 filler, #GP or #PF in the header's prefixes.  The return
-	 * address is on the program's stack and RAX holds the number, as a
-	 * landing trampoline leaves them: continue at the entry, which gives
-	 * -ENOSYS as SYSCALL does.  IRET from here, at CPL 0.
+	 * A rewritten site ("call *%rax") with a number that is no system
+	 * call faults before it changed anything:
+	 *  - past the sled of the direct-call page (560 to 4095): #UD in a
+	 *    landing jump's displacement, #BP on the int3 filler, #GP or #PF
+	 *    in the header's prefixes;
+	 *  - from -4096 to -1: #PF on the top page of the address space,
+	 *    which is never mapped.
+	 * The return address is on the program's stack and RAX holds the
+	 * number, as a landing trampoline leaves them: continue at the
+	 * entry, which gives -ENOSYS as SYSCALL does.  IRET from here, at
+	 * CPL 0.  RAX: RIP + PAGE_SIZE.  The sled itself is ordinary code.
 	 */
+.Lkml_call_pages:
+	cmpq	$(PAGE_SIZE + KML_DIRECT_SLED), %rax
+	jae	.Lkml_past_sled
+	cmpq	$PAGE_SIZE, %rax
+	jae	.Lkml_user_move			/* in the sled */
+	cmpq	$X86_TRAP_PF, 5*8(%rsp)		/* the top page */
+	jne	.Lkml_user_move
+	jmp	.Lkml_to_entry
 .Lkml_past_sled:
 	movq	5*8(%rsp), %rax			/* vector */
 	cmpq	$X86_TRAP_PF, %rax
@@ -188,6 +201,7 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	movl	$KML_PAST_SLED_VECTORS, %edi
 	btl	%eax, %edi
 	jnc	.Lkml_user_move
+.Lkml_to_entry:
 	movq	kml_direct_entry_ip(%rip), %rax
 	testq	%rax, %rax
 	jz	.Lkml_user_move

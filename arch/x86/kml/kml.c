@@ -126,7 +126,8 @@ static struct page *kml_direct_pages[2] __ro_after_init;
 
 /*
  * The entry the page leads to.  A call that lands in the page past the
- * sled faults there; the IST stub (entry_kml.S) continues it here.
+ * sled, or in the top page of the address space (a negative number),
+ * faults there; the IST stub (entry_kml.S) continues it here.
  */
 unsigned long kml_direct_entry_ip __ro_after_init;
 
