@@ -169,6 +169,13 @@ x86)
 	# linked): from /bin, from /trusted, and from /trusted through the
 	# rewriter (mode rewrite, libkml-rewrite.so in /etc/ld.so.preload).
 	set -- $(cat /tests/x86.list)
+	if [ -n "$only" ]; then		# kmltest.only=, as above
+		sel=
+		for t in "$@"; do
+			case " $only " in *" $t "*) sel="$sel $t" ;; esac
+		done
+		set -- $sel
+	fi
 	echo "KMLTEST: PLAN $(( $# * 3 ))"
 	for mode in normal trusted rewrite; do
 		if [ $mode = normal ]; then dir=/bin/x86; else dir=/trusted/x86; fi
