@@ -104,24 +104,20 @@ run_shim_modes() {
 	done
 }
 
+# only_tests name...: the names that kmltest.only=a,b lists, all without it
+# (for debugging, not CI).
+only_tests() {
+	for t in "$@"; do
+		case " ${only:-$t} " in *" $t "*) printf ' %s' "$t" ;; esac
+	done
+}
+
 case $suite in
 test)
-	# kmltest.only=a,b runs just those tests (for debugging, not CI).
 	script_tests="boot busybox trust policy strace coredump realprog kbench"
-	if [ -n "$only" ]; then
-		sel=
-		for t in $script_tests $TESTS; do
-			case " $only " in *" $t "*) sel="$sel $t" ;; esac
-		done
-	else
-		sel="$script_tests $TESTS"
-	fi
+	sel=$(only_tests $script_tests $TESTS)
 	shim_sel=
-	if [ "$direct" = 1 ]; then
-		for t in $SHIM_TESTS rewritten; do
-			case " ${only:-$t} " in *" $t "*) shim_sel="$shim_sel $t" ;; esac
-		done
-	fi
+	[ "$direct" = 1 ] && shim_sel=$(only_tests $SHIM_TESTS rewritten)
 	set -- $shim_sel
 	nshim=$(( $# * 4 ))
 	case " $shim_sel " in *" rewritten "*) nshim=$((nshim - 2)) ;; esac
@@ -168,14 +164,7 @@ x86)
 	# The kernel's own tools/testing/selftests/x86, 64-bit (dynamically
 	# linked): from /bin, from /trusted, and from /trusted through the
 	# rewriter (mode rewrite, libkml-rewrite.so in /etc/ld.so.preload).
-	set -- $(cat /tests/x86.list)
-	if [ -n "$only" ]; then		# kmltest.only=, as above
-		sel=
-		for t in "$@"; do
-			case " $only " in *" $t "*) sel="$sel $t" ;; esac
-		done
-		set -- $sel
-	fi
+	set -- $(only_tests $(cat /tests/x86.list))
 	echo "KMLTEST: PLAN $(( $# * 3 ))"
 	for mode in normal trusted rewrite; do
 		if [ $mode = normal ]; then dir=/bin/x86; else dir=/trusted/x86; fi
