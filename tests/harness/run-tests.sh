@@ -100,7 +100,13 @@ for m in $runs; do
 	# hit KML programs, the IST stubs and the direct-call windows).
 	nmi=
 	[ $suite = stress ] && nmi=0.25
-	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$param" CPU=$cpu PTI=$pti SMP=$smp SUITE=$suite QUIET=1 TIMEOUT=$timeout LOG=$log \
+	# A debug kernel (lockdep, CONFIG_DEBUG_ENTRY) runs the generic
+	# system call entry; tests/guest/boot.sh checks which one it got.
+	append=$param
+	if [ "${DEBUG:-0}" != 0 ] || [ "$label" != "${label#debug-kernel/}" ]; then
+		append="${append:+$append }kmltest.fastpath=generic"
+	fi
+	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$append" CPU=$cpu PTI=$pti SMP=$smp SUITE=$suite QUIET=1 TIMEOUT=$timeout LOG=$log \
 		NMI_EVERY=$nmi KERNEL=$kernel MEM=$mem bash "$top/scripts/qemu-run.sh"
 	qrc=$?
 	out=$(bash "$top/tests/harness/check-log.sh" "$log" "$label" "$qrc")
