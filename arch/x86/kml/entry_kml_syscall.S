@@ -32,14 +32,17 @@
  * the system call directly when there is nothing else to do: no syscall
  * work at entry (seccomp, ptrace syscall stops, audit, tracepoints, user
  * dispatch) and no exit work after it (signals, rescheduling, resume work,
- * FPU reload, I/O bitmap, user return notifiers).  Any such work sends the
+ * FPU reload, I/O bitmap, user return notifiers) or, with
+ * CONFIG_X86_DEBUG_FPU, an FPU state that the stock exit would warn about.
+ * Any such work sends the
  * call, or its exit, down the generic path, which is then exactly the stock
  * one.  What the fast path leaves out, and why that is right for a trusted
  * kernel-mode caller, is listed in Documentation/kml.rst: the per-syscall
  * kernel stack offset randomization, and the exit-to-user speculation
  * measures (IBPB on exit, the AMD divider clear).  The kernel only chooses
  * it when context tracking, lockdep's IRQ tracking and the entry debug
- * checks are all off, since it does not call their hooks.
+ * checks are all off, since it does not call their hooks; the FPU check
+ * of CONFIG_X86_DEBUG_FPU, on in distribution kernels, it does itself.
  *
  * The fast exit returns at CPL 0 and does not reload R12-R15 and RBP,
  * which the system call preserved.  Whatever writes a KML task's pt_regs
@@ -152,6 +155,21 @@
 	 */
 	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
 	jnz	.Lkml_exit_work
+#ifdef CONFIG_X86_DEBUG_FPU
+	/*
+	 * With this option every stock exit checks that the task's FPU
+	 * registers are the ones loaded on this CPU, unless it is about to
+	 * load them (fpregs_assert_state_consistent(); TIF_NEED_FPU_LOAD is
+	 * exit work above).  The same test, inline: if it fails, the
+	 * generic exit runs the stock check, which warns.
+	 */
+	leaq	KML_TASK_thread_fpu(%rbx), %rcx
+	cmpq	%rcx, PER_CPU_VAR(fpu_fpregs_owner_ctx)
+	jne	.Lkml_exit_work
+	movl	PER_CPU_VAR(pcpu_hot + KML_pcpu_hot_cpu_number), %ecx
+	cmpl	%ecx, KML_TASK_thread_fpu + KML_FPU_last_cpu(%rbx)
+	jne	.Lkml_exit_work
+#endif
 	KML_FAST_RESTORE direct=\direct
 .endm
 

@@ -28,6 +28,10 @@ static void __used common(void)
 {
 	OFFSET(KML_TASK_ti_flags, task_struct, thread_info.flags);
 	OFFSET(KML_TASK_ti_syscall_work, task_struct, thread_info.syscall_work);
+	/* The FPU state check of CONFIG_X86_DEBUG_FPU (entry_kml_syscall.S). */
+	OFFSET(KML_TASK_thread_fpu, task_struct, thread.fpu);
+	OFFSET(KML_FPU_last_cpu, fpu, last_cpu);
+	OFFSET(KML_pcpu_hot_cpu_number, pcpu_hot, cpu_number);
 	DEFINE(KML_SYSCALL_WORK_ANY_MASK, KML_SYSCALL_WORK_ANY);
 	DEFINE(KML_EXIT_WORK_ANY_MASK, KML_EXIT_WORK_ANY);
 	DEFINE(KML_NR_SYSCALLS, NR_syscalls);

@@ -522,7 +522,9 @@ int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
 /*
  * The fast system call path does not call the context tracking, lockdep
  * and entry-debug hooks of the generic path: use it only where they are
- * compiled out or, for context tracking (nohz_full=), not enabled.
+ * compiled out or, for context tracking (nohz_full=), not enabled.  The
+ * FPU state check of CONFIG_X86_DEBUG_FPU, which distribution kernels
+ * have, it makes itself.
  */
 static unsigned long __init kml_syscall_entry(void)
 {
@@ -532,8 +534,7 @@ static unsigned long __init kml_syscall_entry(void)
 	}
 	if (IS_ENABLED(CONFIG_TRACE_IRQFLAGS) || IS_ENABLED(CONFIG_LOCKDEP) ||
 	    IS_ENABLED(CONFIG_DEBUG_ENTRY) || IS_ENABLED(CONFIG_KMSAN) ||
-	    IS_ENABLED(CONFIG_X86_DEBUG_FPU) || IS_ENABLED(CONFIG_DEBUG_RSEQ) ||
-	    context_tracking_enabled()) {
+	    IS_ENABLED(CONFIG_DEBUG_RSEQ) || context_tracking_enabled()) {
 		pr_info("system call fast path not used with this configuration (debug hooks or context tracking)\n");
 		return (unsigned long)entry_SYSCALL_64_kml;
 	}
