@@ -124,21 +124,24 @@ restore_pristine() {	# patch
 	done
 }
 
-# Undo a changed patch.  If its old version no longer reverses cleanly
-# (checked first, so that a failure leaves the tree as it was), the files
-# were edited in $SRC: that is fine when they hold exactly the new version
-# (refresh-patch.sh was run), and then they go back to pristine.
+# Undo a changed patch.  If the files were edited in $SRC and hold
+# exactly its new version (refresh-patch.sh was run), they go back to
+# pristine.  That is checked first: reversing the old version would also
+# succeed when the edit lies outside its hunks, and leave the edit behind.
+# Otherwise the old version must reverse cleanly (checked first, so that
+# a failure leaves the tree as it was).
 for ((i = ${#applied[@]} - 1; i >= keep; i--)); do
 	p=${applied[$i]}
 	say "unapplying $p"
-	if patch -d "$SRC" -p1 -R -s -f --dry-run --no-backup-if-mismatch \
-		< "$state/applied/$p" >/dev/null 2>&1; then
-		patch -d "$SRC" -p1 -R -s -f --no-backup-if-mismatch < "$state/applied/$p"
-	elif [ -f "$KML_TOP/patches/$p" ] && tree_has_patch "$KML_TOP/patches/$p"; then
+	if [ -f "$KML_TOP/patches/$p" ] && ! cmp -s "$KML_TOP/patches/$p" "$state/applied/$p" &&
+		tree_has_patch "$KML_TOP/patches/$p"; then
 		say "  $p: $SRC already holds its new version (refreshed); restoring pristine files"
 		# Both file lists: a refresh may have added a file.
 		restore_pristine "$state/applied/$p"
 		restore_pristine "$KML_TOP/patches/$p"
+	elif patch -d "$SRC" -p1 -R -s -f --dry-run --no-backup-if-mismatch \
+		< "$state/applied/$p" >/dev/null 2>&1; then
+		patch -d "$SRC" -p1 -R -s -f --no-backup-if-mismatch < "$state/applied/$p"
 	else
 		die "$p does not reverse-apply and $SRC holds edits that no patch has: $(patch_files "$state/applied/$p" | tr '\n' ' ')(refresh the patch, or remove $SRC)"
 	fi
