@@ -34,9 +34,8 @@
  * dispatch) and no exit work after it (signals, rescheduling, resume work,
  * FPU reload, I/O bitmap, user return notifiers) or, with
  * CONFIG_X86_DEBUG_FPU, an FPU state that the stock exit would warn about.
- * Any such work sends the
- * call, or its exit, down the generic path, which is then exactly the stock
- * one.  What the fast path leaves out, and why that is right for a trusted
+ * Any such work sends the call, or its exit, down the generic path, which
+ * is then exactly the stock one.  What the fast path leaves out, and why that is right for a trusted
  * kernel-mode caller, is listed in Documentation/kml.rst: the per-syscall
  * kernel stack offset randomization, and the exit-to-user speculation
  * measures (IBPB on exit, the AMD divider clear).  The kernel only chooses
