@@ -56,6 +56,10 @@ runs="$runs dir"
 for m in $runs; do
 	suite=test timeout=$BOOT_TIMEOUT mem=${MEM:-1G}
 	kernel=${KERNEL:-$BUILD/obj-${KCONFIG:-tiny}/arch/x86/boot/bzImage}
+	# A debug kernel (lockdep, CONFIG_DEBUG_ENTRY) runs the generic
+	# system call entry; tests/guest/boot.sh checks which one it got.
+	generic=0
+	[ "${DEBUG:-0}" != 0 ] && generic=1
 	if [ "$m" = x86 ]; then
 		suite=x86
 		m="max,on,2"
@@ -66,7 +70,7 @@ for m in $runs; do
 	elif [ "$m" = debug ]; then
 		suite=debug
 		m="max,on,2,kmltest.direct=1 kmltest.only=$DEBUG_TESTS"
-		kernel=$BUILD/obj-${KCONFIG:-tiny}-debug/arch/x86/boot/bzImage mem=2G
+		kernel=$BUILD/obj-${KCONFIG:-tiny}-debug/arch/x86/boot/bzImage mem=2G generic=1
 		step "building the debug kernel"
 		if ! DEBUG=1 bash "$top/scripts/build-kernel.sh"; then
 			echo "FAIL  debug  build: the debug kernel did not build"
@@ -100,12 +104,8 @@ for m in $runs; do
 	# hit KML programs, the IST stubs and the direct-call windows).
 	nmi=
 	[ $suite = stress ] && nmi=0.25
-	# A debug kernel (lockdep, CONFIG_DEBUG_ENTRY) runs the generic
-	# system call entry; tests/guest/boot.sh checks which one it got.
 	append=$param
-	if [ "${DEBUG:-0}" != 0 ] || [ "$label" != "${label#debug-kernel/}" ]; then
-		append="${append:+$append }kmltest.fastpath=generic"
-	fi
+	[ $generic = 1 ] && append="${append:+$append }kmltest.fastpath=generic"
 	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$append" CPU=$cpu PTI=$pti SMP=$smp SUITE=$suite QUIET=1 TIMEOUT=$timeout LOG=$log \
 		NMI_EVERY=$nmi KERNEL=$kernel MEM=$mem bash "$top/scripts/qemu-run.sh"
 	qrc=$?
