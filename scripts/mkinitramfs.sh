@@ -68,6 +68,7 @@ make -s -C "$KML_TOP/libkml" O="$LK" || die "building libkml failed"
 SHIM_TESTS="cpl signals forkexec pipe fpu memory redzone badstack escalate ptrace regs gs hello direct"
 build kt-direct direct.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-demo demo.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
+build kt-spread spread.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 for t in $SHIM_TESTS threads; do
 	extra= dyn=
 	[ $t = threads ] && extra=-pthread
