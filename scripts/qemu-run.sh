@@ -9,6 +9,10 @@
 #   LOG=file         serial log (default build/logs/qemu-<suite>.log)
 #   APPEND="..."     extra kernel parameters
 #   ICOUNT=1         -icount shift=0: guest TSC counts instructions
+#   SINGLESTEP=1     -singlestep: one instruction per translation block,
+#                    so that interrupts and NMIs can land between any two
+#                    instructions (TCG takes them only when a block
+#                    starts); several times slower
 #   ACCEL=tcg|auto   auto tries KVM once and keeps it only if it boots
 #   GDB=1            wait for gdb on :1234 (-s -S); use with SUITE=shell
 #   QEMU_DEBUG=1     -d int,cpu_reset -D build/logs/qemu-debug.log
@@ -64,9 +68,11 @@ args=(qemu-system-x86_64 "${accel[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
       -kernel "$KERNEL" -initrd "$INITRD" -append "$append"
       -nographic -no-reboot -serial mon:stdio -nodefaults -no-user-config)
 [ "${GDB:-0}" = 1 ] && args+=(-s -S) && say "waiting for gdb: gdb $(dirname "$KERNEL")/../../../vmlinux -ex 'target remote :1234'"
+[ "${SINGLESTEP:-0}" = 1 ] && args+=(-singlestep)
 [ "${QEMU_DEBUG:-0}" = 1 ] && args+=(-d int,cpu_reset -D "$BUILD/logs/qemu-debug.log")
 
 ic=; [ "${ICOUNT:-0}" = 1 ] && ic=" icount"
+[ "${SINGLESTEP:-0}" = 1 ] && ic="$ic singlestep"
 nmi_sock=
 if [ -n "${NMI_EVERY:-}" ]; then
 	nmi_sock=$(mktemp -u /tmp/kml-nmi.XXXXXX)

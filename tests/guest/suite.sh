@@ -81,9 +81,10 @@ TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory r
 SHIM_TESTS="cpl hello signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs gs direct"
 PRELOAD=/etc/ld.so.preload
 
-# run_shim_modes tests...: every test in the four shim modes.
+# run_shim_modes tests...: every test in the four shim modes, or in
+# those that $shim_modes lists.
 run_shim_modes() {
-	for mode in shim-normal shim rewrite-normal rewrite; do
+	for mode in ${shim_modes:-shim-normal shim rewrite-normal rewrite}; do
 		case $mode in
 		shim-normal|rewrite-normal) dir=/bin ;;
 		*) dir=/trusted ;;
@@ -135,6 +136,42 @@ test)
 			kbench) run_test kbench $mode "$dir/busybox" sh /tests/kbench.sh "$dir" ;;
 			policy) run_test policy $mode "$dir/busybox" sh /tests/policy.sh "$dir" "$trusted_cpl" ;;
 			coredump) run_test coredump $mode "$dir/busybox" sh /tests/coredump.sh "$dir" "$cpl" ;;
+			*) run_test "$t" $mode "$dir/kt-$t" ;;
+			esac
+		done
+	done
+	[ -n "$shim_sel" ] && run_shim_modes $shim_sel
+	;;
+insn)
+	# Booted with -singlestep (tests/harness/run-tests.sh): interrupts
+	# and NMIs can land between any two instructions, the entry's and
+	# exit's included.  spread checks that they do (64 block
+	# instructions, 6 places in the direct-call code); then the tests
+	# that storm the entries, in modes normal, trusted and shim.  Mode
+	# shim covers both kinds of direct call: kt-direct.shim calls the
+	# entry (libkml), and the glibc in every .shim program calls through
+	# the page and its trampolines (rewritten sites, as in mode rewrite).
+	# Modes shim-normal and rewrite-normal would run mode normal's paths,
+	# and so would direct in mode normal; direct in mode trusted makes
+	# the same libkml calls as in mode shim.  Everything runs about 30
+	# times slower than usual.
+	TEST_TIMEOUT=600
+	insn_tests="signals redzone direct"
+	shim_modes=shim
+	sel=$(only_tests spread $insn_tests)
+	shim_sel=$(only_tests $insn_tests)
+	set -- $shim_sel
+	n=$#
+	set -- $sel
+	n=$(( n + $# * 2 ))
+	case " $sel " in *" direct "*) n=$((n - 2)) ;; esac
+	echo "KMLTEST: PLAN $n"
+	for mode in normal trusted; do
+		if [ $mode = trusted ]; then dir=/trusted; else dir=/bin; fi
+		for t in $sel; do
+			case $mode:$t in
+			*:spread) run_test spread $mode "$dir/kt-spread" 56 6 ;;
+			*:direct) ;;
 			*) run_test "$t" $mode "$dir/kt-$t" ;;
 			esac
 		done

@@ -13,6 +13,13 @@
 #   STRESS=seconds            mixed KML/normal stress on 2 vCPUs after the
 #                             matrix (default 60; 0 skips it)
 #   (always) one boot with kml_trusted_dir=/opt/kml (tests/guest/trusteddir.sh)
+#   INSN=1|0                  one boot under QEMU -singlestep, where
+#                             interrupts and NMIs can land at every
+#                             instruction (TCG otherwise takes them only
+#                             when a translation block starts): spread,
+#                             then the storm tests from /bin, /trusted
+#                             and through the shim, NMIs every 250 ms
+#                             (default 1)
 #   X86=1|0                   the kernel's tools/testing/selftests/x86 in
 #                             both modes, one boot (default 1)
 #   DEBUG_BOOT=1|0            build the debug kernel (configs/debug.config:
@@ -38,6 +45,7 @@ DIRECT=${DIRECT:-"max,on,2 qemu64,off,2,kml_fastpath=off"}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 STRESS=${STRESS:-60}
 X86=${X86:-1}
+INSN=${INSN:-1}
 OVERFLOW=${OVERFLOW:-1}
 DEBUG_BOOT=${DEBUG_BOOT:-1}
 [ "${DEBUG:-0}" != 0 ] && DEBUG_BOOT=0
@@ -51,6 +59,7 @@ xfails= skips=
 runs=$MATRIX
 runs="$runs dir"
 [ "$X86" != 0 ] && runs="$runs x86"
+[ "$INSN" != 0 ] && runs="$runs insn"
 [ "$STRESS" != 0 ] && runs="$runs stress"
 [ "$DEBUG_BOOT" != 0 ] && runs="$runs debug"
 for m in $runs; do
@@ -58,7 +67,7 @@ for m in $runs; do
 	kernel=${KERNEL:-$BUILD/obj-${KCONFIG:-tiny}/arch/x86/boot/bzImage}
 	# A debug kernel (lockdep, CONFIG_DEBUG_ENTRY) runs the generic
 	# system call entry; tests/guest/boot.sh checks which one it got.
-	generic=0
+	generic=0 singlestep=0
 	[ "${DEBUG:-0}" != 0 ] && generic=1
 	if [ "$m" = x86 ]; then
 		suite=x86
@@ -77,6 +86,9 @@ for m in $runs; do
 			tf=$((tf + 1))
 			continue
 		fi
+	elif [ "$m" = insn ]; then
+		suite=insn timeout=$((BOOT_TIMEOUT + 300)) singlestep=1
+		m="max,on,1,kmltest.direct=1"
 	elif [ "$m" = stress ]; then
 		# KML and normal processes side by side on two CPUs.
 		suite=stress timeout=$((STRESS + 300))
@@ -90,6 +102,7 @@ for m in $runs; do
 	[ $suite = stress ] && label="stress/$cpu/pti=$pti/smp$smp/${STRESS}s"
 	[ $suite = x86 ] && label="x86-selftests/$cpu/pti=$pti/smp$smp"
 	[ $suite = dir ] && label="trusted-dir/$cpu/pti=$pti/smp$smp"
+	[ $suite = insn ] && label="every-insn/$cpu/pti=$pti/smp$smp"
 	log=$BUILD/logs/$suite-$cpu-pti$pti-smp$smp${param:+-${param//[^a-z0-9=]/_}}.log
 	if [ $suite = debug ]; then
 		label="debug-kernel/$cpu/pti=$pti/smp$smp" suite=test
@@ -100,20 +113,21 @@ for m in $runs; do
 	# kml=off: /trusted programs must run exactly as normal ones
 	expect=$KML_EXPECT_TRUSTED_CPL
 	[ "$param" = kml=off ] && expect=3
-	# The stress boot also gets an NMI every 250 ms (issue 3: NMIs that
-	# hit KML programs, the IST stubs and the direct-call windows).
+	# The stress and every-instruction boots also get an NMI every 250 ms
+	# (issue 3: NMIs that hit KML programs, the IST stubs and the
+	# direct-call windows; under -singlestep also their cli windows).
 	nmi=
-	[ $suite = stress ] && nmi=0.25
+	[ $suite = stress ] || [ $suite = insn ] && nmi=0.25
 	append=$param
 	[ $generic = 1 ] && append="${append:+$append }kmltest.fastpath=generic"
 	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$append" CPU=$cpu PTI=$pti SMP=$smp SUITE=$suite QUIET=1 TIMEOUT=$timeout LOG=$log \
-		NMI_EVERY=$nmi KERNEL=$kernel MEM=$mem bash "$top/scripts/qemu-run.sh"
+		NMI_EVERY=$nmi SINGLESTEP=$singlestep KERNEL=$kernel MEM=$mem bash "$top/scripts/qemu-run.sh"
 	qrc=$?
 	out=$(bash "$top/tests/harness/check-log.sh" "$log" "$label" "$qrc")
 	if [ -n "$nmi" ]; then
 		nn=$(tr -d '\r' < "$log" | grep -c "NMI received for unknown reason" || true)
 		if [ "$nn" -gt 0 ]; then
-			out="$out"$'\n'"PASS  $label  nmi (mixed): $nn NMI reports during the stress ($(cat "$log.nmi" 2>/dev/null))"
+			out="$out"$'\n'"PASS  $label  nmi (mixed): $nn NMI reports during the boot ($(cat "$log.nmi" 2>/dev/null))"
 			out=$(printf '%s\n' "$out" | sed 's/^SUMMARY passed=\([0-9]*\)/SUMMARY passed=$((\1 + 1))/')
 		else
 			out="$out"$'\n'"FAIL  $label  nmi (mixed): no NMI reached the guest ($(cat "$log.nmi" 2>/dev/null))"
