@@ -12,7 +12,7 @@
 #   SINGLESTEP=1     -singlestep: one instruction per translation block,
 #                    so that interrupts and NMIs can land between any two
 #                    instructions (TCG takes them only when a block
-#                    starts); several times slower
+#                    starts); about 30 times slower
 #   ACCEL=tcg|auto   auto tries KVM once and keeps it only if it boots
 #   GDB=1            wait for gdb on :1234 (-s -S); use with SUITE=shell
 #   QEMU_DEBUG=1     -d int,cpu_reset -D build/logs/qemu-debug.log
