@@ -88,7 +88,7 @@ for m in $runs; do
 		fi
 	elif [ "$m" = insn ]; then
 		suite=insn timeout=$((BOOT_TIMEOUT + 300)) singlestep=1
-		m="max,on,1,kmltest.direct=1"
+		m="max,on,2,kmltest.direct=1"
 	elif [ "$m" = stress ]; then
 		# KML and normal processes side by side on two CPUs.
 		suite=stress timeout=$((STRESS + 300))
