@@ -35,13 +35,14 @@
  * FPU reload, I/O bitmap, user return notifiers) or, with
  * CONFIG_X86_DEBUG_FPU, an FPU state that the stock exit would warn about.
  * Any such work sends the call, or its exit, down the generic path, which
- * is then exactly the stock one.  What the fast path leaves out, and why that is right for a trusted
- * kernel-mode caller, is listed in Documentation/kml.rst: the per-syscall
- * kernel stack offset randomization, and the exit-to-user speculation
- * measures (IBPB on exit, the AMD divider clear).  The kernel only chooses
- * it when context tracking, lockdep's IRQ tracking and the entry debug
- * checks are all off, since it does not call their hooks; the FPU check
- * of CONFIG_X86_DEBUG_FPU, on in distribution kernels, it does itself.
+ * is then exactly the stock one.  What the fast path leaves out, and why
+ * that is right for a trusted kernel-mode caller, is listed in
+ * Documentation/kml.rst: the per-syscall kernel stack offset
+ * randomization, and the exit-to-user speculation measures (IBPB on exit,
+ * the AMD divider clear).  The kernel only chooses it when context
+ * tracking, lockdep's IRQ tracking and the entry debug checks are all off,
+ * since it does not call their hooks; the FPU check of
+ * CONFIG_X86_DEBUG_FPU, on in distribution kernels, it does itself.
  *
  * The fast exit returns at CPL 0 and does not reload R12-R15 and RBP,
  * which the system call preserved.  Whatever writes a KML task's pt_regs
