@@ -18,7 +18,8 @@
 #   QEMU_DEBUG=1     -d int,cpu_reset -D build/logs/qemu-debug.log
 #   QUIET=1          do not echo the serial output
 #   NMI_EVERY=sec    inject an NMI into every CPU this often (QEMU
-#                    monitor "nmi"), from 20 s after boot until QEMU exits
+#                    monitor "nmi"), from when the kernel runs /init (the
+#                    serial log says so) until QEMU exits
 # Exit status: QEMU's, or 124 when the time-out hit.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -78,10 +79,22 @@ if [ -n "${NMI_EVERY:-}" ]; then
 	nmi_sock=$(mktemp -u /tmp/kml-nmi.XXXXXX)
 	args+=(-monitor "unix:$nmi_sock,server,nowait")
 	# shellcheck disable=SC2016
-	python3 - "$nmi_sock" "$NMI_EVERY" <<'PY' > "$LOG.nmi" 2>&1 &
-import socket, sys, time
-path, every = sys.argv[1], float(sys.argv[2])
-time.sleep(20)
+	: > "$LOG"
+	python3 - "$nmi_sock" "$NMI_EVERY" "$LOG" <<'PY' > "$LOG.nmi" 2>&1 &
+import os, socket, sys, time
+path, every, log = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+# Not before the kernel is up: an NMI during decompression or early boot,
+# before the IDT is set up, triple-faults the machine, and a -singlestep
+# boot can take more than 20 s to get there.  Stop waiting when QEMU is
+# gone (its monitor socket too).
+while True:
+    time.sleep(0.5)
+    with open(log, "rb") as f:
+        if b"Run /init as init process" in f.read():
+            break
+    if os.path.exists(path + ".gone"):
+        print("NMIs injected: 0 (the guest never ran /init)")
+        sys.exit(0)
 s = socket.socket(socket.AF_UNIX)
 for _ in range(100):
     try:
@@ -115,8 +128,9 @@ else
 fi
 set -e
 if [ -n "$nmi_sock" ]; then
+	: > "$nmi_sock.gone"
 	wait
-	rm -f "$nmi_sock"
+	rm -f "$nmi_sock" "$nmi_sock.gone"
 fi
 if [ $rc = 124 ] || [ $rc = 137 ]; then
 	say "the guest did not finish within ${TIMEOUT}s; last lines of $LOG:"
