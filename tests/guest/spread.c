@@ -68,7 +68,7 @@ __asm__(
 	"ret\n");
 
 static volatile unsigned long block_hits[BLOCK];
-static volatile unsigned long kernel_rips[MAX_RIPS];
+static volatile unsigned long kernel_rips[MAX_RIPS], kernel_hits[MAX_RIPS];
 static volatile unsigned int nkernel, kernel_sigs, page_sigs;
 static volatile unsigned long ticks;
 
@@ -91,10 +91,14 @@ static void on_alarm(int sig, siginfo_t *si, void *ucv)
 		return;
 	kernel_sigs++;
 	for (i = 0; i < nkernel; i++)
-		if (kernel_rips[i] == ip)
+		if (kernel_rips[i] == ip) {
+			kernel_hits[i]++;
 			return;
-	if (nkernel < MAX_RIPS)
-		kernel_rips[nkernel++] = ip;
+		}
+	if (nkernel < MAX_RIPS) {
+		kernel_rips[nkernel] = ip;
+		kernel_hits[nkernel++] = 1;
+	}
 }
 
 static double now(void)
@@ -157,10 +161,10 @@ int main(int argc, char **argv)
 	set_timer(0);
 	kt_check(wrong == 0, "%lu direct getpid calls under a 1 kHz SIGALRM: %lu wrong results",
 		 calls, wrong);
-	printf("# %u signals in kernel text, %u in the page at 0 (entry %#lx):",
-	       kernel_sigs, page_sigs, kml_direct_entry);
+	printf("# %u signals in kernel text, %u in the page at 0 (offset from the entry %#lx: "
+	       "count):", kernel_sigs, page_sigs, kml_direct_entry);
 	for (i = 0; i < nkernel; i++)
-		printf(" %+ld", (long)(kernel_rips[i] - kml_direct_entry));
+		printf(" %+ld:%lu", (long)(kernel_rips[i] - kml_direct_entry), kernel_hits[i]);
 	printf("\n");
 	kt_check(nkernel >= min_entry,
 		 "signals at %u distinct instructions of the direct-call entry, exit and trampoline "
