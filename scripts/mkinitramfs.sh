@@ -41,7 +41,7 @@ build() {	# output source flags...
 	shift 2
 	local dep stale=
 	[ -e "$OUT/$out" ] || stale=1
-	for dep in "$G/$src" "$G/kt.h" ${LK:+"$LK/libkml.a" "$LK/libkml-rewrite.a"}; do
+	for dep in "$G/$src" "$G/kt.h" "$G/kt-regs.h" ${LK:+"$LK/libkml.a" "$LK/libkml-rewrite.a"}; do
 		[ "$dep" -nt "$OUT/$out" ] && stale=1
 	done
 	if [ -n "$stale" ]; then
@@ -69,6 +69,7 @@ SHIM_TESTS="cpl signals forkexec pipe fpu memory redzone badstack escalate ptrac
 build kt-direct direct.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-demo demo.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-spread spread.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
+build kt-ptstop ptstop.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 for t in $SHIM_TESTS threads; do
 	extra= dyn=
 	[ $t = threads ] && extra=-pthread

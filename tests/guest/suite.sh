@@ -71,7 +71,7 @@ run_test() {
 	fi
 }
 
-TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs gs direct"
+TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs gs direct ptstop"
 # The same C tests through the direct-call shim (kmltest.direct=1): mode
 # shim runs /trusted/kt-<t>.shim (static, libkml-rewrite.a linked in),
 # mode rewrite runs /trusted/kt-<t>.rw (dynamic) with libkml-rewrite.so
@@ -146,8 +146,9 @@ insn)
 	# Booted with -singlestep (tests/harness/run-tests.sh): interrupts
 	# and NMIs can land between any two instructions, the entry's and
 	# exit's included.  spread checks that they do (64 block
-	# instructions, 6 places in the direct-call code); then the tests
-	# that storm the entries, in modes normal, trusted and shim.  Mode
+	# instructions, 6 places in the direct-call code), ptstop that ptrace
+	# stops do (6 places); then the tests that storm the entries, in
+	# modes normal, trusted and shim.  Mode
 	# shim covers both kinds of direct call: kt-direct.shim calls the
 	# entry (libkml), and the glibc in every .shim program calls through
 	# the page and its trampolines (rewritten sites, as in mode rewrite).
@@ -157,7 +158,7 @@ insn)
 	# times slower than usual.
 	TEST_TIMEOUT=600
 	shim_modes=shim
-	sel=$(only_tests spread signals redzone)
+	sel=$(only_tests spread ptstop signals redzone)
 	shim_sel=$(only_tests signals redzone direct)
 	set -- $shim_sel
 	n=$#
@@ -168,6 +169,7 @@ insn)
 		for t in $sel; do
 			case $t in
 			spread) run_test spread $mode "$dir/kt-spread" 56 6 ;;
+			ptstop) run_test ptstop $mode "$dir/kt-ptstop" 20 6 ;;
 			*) run_test "$t" $mode "$dir/kt-$t" ;;
 			esac
 		done

@@ -16,10 +16,10 @@
 #   INSN=1|0                  one boot under QEMU -singlestep, where
 #                             interrupts and NMIs can land at every
 #                             instruction (TCG otherwise takes them only
-#                             when a translation block starts): spread,
-#                             then the storm tests from /bin, /trusted
-#                             and through the shim, NMIs every 250 ms
-#                             (default 1)
+#                             when a translation block starts): spread
+#                             and ptstop, then the storm tests from /bin,
+#                             /trusted and through the shim, NMIs every
+#                             250 ms (default 1)
 #   X86=1|0                   the kernel's tools/testing/selftests/x86 in
 #                             both modes, one boot (default 1)
 #   DEBUG_BOOT=1|0            build the debug kernel (configs/debug.config:
@@ -49,7 +49,7 @@ INSN=${INSN:-1}
 OVERFLOW=${OVERFLOW:-1}
 DEBUG_BOOT=${DEBUG_BOOT:-1}
 [ "${DEBUG:-0}" != 0 ] && DEBUG_BOOT=0
-DEBUG_TESTS=boot,signals,redzone,badstack,ptrace,regs,gs,direct,rewritten
+DEBUG_TESTS=boot,signals,redzone,badstack,ptrace,regs,gs,direct,ptstop,rewritten
 
 step "self-test of the log checker"
 bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest results would mean nothing"

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A getpid call that checks what it must keep, for the tests that storm
+ * direct calls (direct.c, ptstop.c).  Include once per program.
+ */
+#ifndef KT_REGS_H
+#define KT_REGS_H
+
+/*
+ * getpid through a direct call (or SYSCALL) with every register and the
+ * 128 bytes below RSP set to known values; returns a bit mask of what
+ * changed (bit 15: the red zone), and the result in *ret.
+ */
+long kt_regs_call(long direct, long *ret);
+__asm__(
+	".text\n"
+	".globl kt_regs_call\n"
+	"kt_regs_call:\n\t"
+	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
+	"push %rsi\n\t"				/* ret pointer */
+	"movabs $0x3c3c5a5aa5a5c3c3, %rax\n\t"
+	"mov $-128, %rcx\n"
+	"1:\tmov %rax, (%rsp,%rcx)\n\t"
+	"add $8, %rcx\n\t"
+	"jnz 1b\n\t"
+	"mov %rdi, %r11\n\t"			/* direct? */
+	"mov $0x1111, %rbx\n\tmov $0x2222, %rbp\n\tmov $0x3333, %r12\n\t"
+	"mov $0x4444, %r13\n\tmov $0x5555, %r14\n\tmov $0x6666, %r15\n\t"
+	"mov $0x7777, %rdi\n\tmov $0x8888, %rsi\n\tmov $0x9999, %rdx\n\t"
+	"mov $0xaaaa, %r8\n\tmov $0xbbbb, %r9\n\tmov $0xcccc, %r10\n\t"
+	"mov $39, %eax\n\t"			/* getpid */
+	"test %r11, %r11\n\t"
+	"jz 2f\n\t"
+	"lea -128(%rsp), %rsp\n\t"
+	"call *%rax\n\t"
+	"lea 128(%rsp), %rsp\n\t"
+	"jmp 3f\n"
+	"2:\tsyscall\n"
+	"3:\tmov (%rsp), %rcx\n\t"
+	"mov %rax, (%rcx)\n\t"
+	"xor %eax, %eax\n\t"
+	"cmp $0x1111, %rbx\n\tjz 4f\n\tor $1, %eax\n4:\t"
+	"cmp $0x2222, %rbp\n\tjz 4f\n\tor $2, %eax\n4:\t"
+	"cmp $0x3333, %r12\n\tjz 4f\n\tor $4, %eax\n4:\t"
+	"cmp $0x4444, %r13\n\tjz 4f\n\tor $8, %eax\n4:\t"
+	"cmp $0x5555, %r14\n\tjz 4f\n\tor $16, %eax\n4:\t"
+	"cmp $0x6666, %r15\n\tjz 4f\n\tor $32, %eax\n4:\t"
+	"cmp $0x7777, %rdi\n\tjz 4f\n\tor $64, %eax\n4:\t"
+	"cmp $0x8888, %rsi\n\tjz 4f\n\tor $128, %eax\n4:\t"
+	"cmp $0x9999, %rdx\n\tjz 4f\n\tor $256, %eax\n4:\t"
+	"cmp $0xaaaa, %r8\n\tjz 4f\n\tor $512, %eax\n4:\t"
+	"cmp $0xbbbb, %r9\n\tjz 4f\n\tor $1024, %eax\n4:\t"
+	"cmp $0xcccc, %r10\n\tjz 4f\n\tor $2048, %eax\n4:\t"
+	"movabs $0x3c3c5a5aa5a5c3c3, %rdx\n\t"
+	"mov $-128, %rcx\n"
+	"5:\tcmp %rdx, (%rsp,%rcx)\n\t"
+	"jz 6f\n\t"
+	"or $0x8000, %eax\n"
+	"6:\tadd $8, %rcx\n\t"
+	"jnz 5b\n\t"
+	"pop %rsi\n\t"
+	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
+	"ret\n");
+
+#endif /* KT_REGS_H */
