@@ -33,9 +33,14 @@
  * From /bin the same program makes SYSCALLs (libkml's fallback), and no
  * stop may be in kernel text.
  *
- * Usage: kt-ptstop SECONDS MIN_ENTRY
+ * Usage: kt-ptstop [SECONDS [MIN_ENTRY]]
+ *   SECONDS of calls in all, 2 by default;
  *   MIN_ENTRY: distinct stop addresses in the direct-call code wanted in
- *   a KML process.
+ *   a KML process, 0 (the default) to only list them.  Under the default
+ *   engine stops land only where a translation block starts (the
+ *   entry's first instruction, the RET of the fast exit, a trampoline),
+ *   and in a slow kernel (the debug boot, KASAN and lockdep) rarely even
+ *   there; the every-insn boot asks for 6.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -392,7 +397,7 @@ static int phase(int cpus, double secs)
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 2;
-	unsigned int min_entry = argc > 2 ? atoi(argv[2]) : 1;
+	unsigned int min_entry = argc > 2 ? atoi(argv[2]) : 0;
 	const char *e = getenv("KMLTEST_EXPECT_CPL");
 	struct sigaction sa;
 	unsigned int i;
@@ -447,8 +452,9 @@ int main(int argc, char **argv)
 		else
 			printf(" trampoline:%lu", place_n[i]);
 	printf("\n");
-	kt_check(nplaces >= min_entry,
-		 "stops at %u distinct instructions of the direct-call entry, exit and trampolines "
-		 "(at least %u wanted)", nplaces, min_entry);
+	if (min_entry)
+		kt_check(nplaces >= min_entry,
+			 "stops at %u distinct instructions of the direct-call entry, exit and "
+			 "trampolines (at least %u wanted)", nplaces, min_entry);
 	return kt_done();
 }
