@@ -85,8 +85,8 @@ import os, socket, sys, time
 path, every, log = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 # Not before the kernel is up: an NMI during decompression or early boot,
 # before the IDT is set up, triple-faults the machine, and a -singlestep
-# boot can take more than 20 s to get there.  Stop waiting when QEMU is
-# gone (its monitor socket too).
+# boot can take more than 20 s to get there.  Stop waiting once QEMU has
+# exited (the script then creates the .gone file).
 while True:
     time.sleep(0.5)
     with open(log, "rb") as f:

@@ -148,10 +148,10 @@ insn)
 	# exit's included.  spread checks that they do (64 block
 	# instructions, 6 places in the direct-call code), ptstop that ptrace
 	# stops do (6 places); then the tests that storm the entries, in
-	# modes normal, trusted and shim.  Mode
-	# shim covers both kinds of direct call: kt-direct.shim calls the
-	# entry (libkml), and the glibc in every .shim program calls through
-	# the page and its trampolines (rewritten sites, as in mode rewrite).
+	# modes normal, trusted and shim.  Mode shim covers both kinds of
+	# direct call: kt-direct.shim calls the entry (libkml), and the glibc
+	# in every .shim program calls through the page and its trampolines
+	# (rewritten sites, as in mode rewrite).
 	# Modes shim-normal and rewrite-normal would run mode normal's paths,
 	# and so would direct in mode normal; direct in mode trusted makes
 	# the same libkml calls as in mode shim.  Everything runs about 30
