@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int kt_n, kt_failed;
 
@@ -35,6 +36,15 @@ static inline int kt_done(void)
 	printf("# %d checks, %d failed\n", kt_n, kt_failed);
 	fflush(stdout);
 	return kt_failed ? 1 : 0;
+}
+
+/* CLOCK_MONOTONIC in seconds. */
+static inline double kt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* The current privilege level, from the low two bits of CS. */

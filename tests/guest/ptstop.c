@@ -78,22 +78,14 @@ static unsigned long stops, user_stops, page_stops, bad_stops;
 static unsigned long steps, step_kernel_from, bad_steps;
 static unsigned long writes, bad_writes, sys_rounds, sys_getpid, bad_sys;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void child_loop(double secs)
 {
 	long pid = getpid(), r;
 	unsigned long bad = 0;
-	double end = now() + secs;
+	double end = kt_now() + secs;
 	int i;
 
-	while (now() < end) {
+	while (kt_now() < end) {
 		for (i = 0; i < 50; i++) {
 			if (kt_regs_call(kml_direct, &r) || r != pid)
 				bad++;
@@ -235,7 +227,7 @@ static int do_step(const struct user_regs_struct *from)
 		return 0;
 	why = check_regs(&r, 0);
 	if (!why && r.rip >= USER_END &&
-	    !(at_exit(from->rip) && text(from->rip)[0] == OP_PUSH_RCX && text(r.rip)[0] == OP_RET))
+	    !(in_entry(from->rip) && text(from->rip)[0] == OP_PUSH_RCX && text(r.rip)[0] == OP_RET))
 		why = "a step stopped in kernel text, not at the exit's RET after its PUSH";
 	if (why) {
 		report_bad("step", &r, why);

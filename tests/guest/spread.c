@@ -101,14 +101,6 @@ static void on_alarm(int sig, siginfo_t *si, void *ucv)
 	}
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void set_timer(long usec)
 {
 	struct itimerval it = { { 0, usec }, { 0, usec } };
@@ -134,7 +126,7 @@ int main(int argc, char **argv)
 
 	set_timer(1000);
 	t0 = ticks;
-	for (end = now() + 1.5; now() < end;)
+	for (end = kt_now() + 1.5; kt_now() < end;)
 		kt_block(2000);
 	set_timer(0);
 	for (i = 0; i < BLOCK; i++)
@@ -152,7 +144,7 @@ int main(int argc, char **argv)
 	}
 	set_timer(1000);
 	t0 = ticks;
-	for (end = now() + 1.5; now() < end;) {
+	for (end = kt_now() + 1.5; kt_now() < end;) {
 		for (i = 0; i < 200; i++, calls += 2) {
 			wrong += kml_syscall0(SYS_getpid) != pid;
 			wrong += kt_page_getpid() != pid;
