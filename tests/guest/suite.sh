@@ -50,8 +50,16 @@ run_test() {
 		return
 	fi
 	echo "KMLTEST: BEGIN $name $mode"
-	KMLTEST_MODE=$mode KMLTEST_EXPECT_CPL=$expect timeout $TEST_TIMEOUT "$@"
+	# In a session of its own (timeout execs the test, so its pid is the
+	# session's), so that whatever it leaves running is killed with it:
+	# a timeout kills only the test's own process, and a forked tracee or
+	# helper would otherwise run on into the next test and print there.
+	rm -f /tmp/kmltest.sid
+	KMLTEST_MODE=$mode KMLTEST_EXPECT_CPL=$expect setsid /bin/busybox sh -c \
+		'echo $$ > /tmp/kmltest.sid; exec timeout "$@"' sh $TEST_TIMEOUT "$@"
 	rc=$?
+	sid=$(cat /tmp/kmltest.sid 2>/dev/null)
+	[ -n "$sid" ] && [ "$sid" -gt 1 ] && kill -KILL -"$sid" 2>/dev/null
 	why=$(xfail_reason "$name" "$mode")
 	if [ $rc = 0 ]; then
 		if [ -n "$why" ]; then
