@@ -1,10 +1,45 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A getpid call that checks what it must keep, for the tests that storm
- * direct calls (direct.c, ptstop.c).  Include once per program.
+ * For the tests that storm direct calls (direct.c, ptstop.c, spread.c): a
+ * getpid call that checks what it must keep, and where in kernel text a
+ * direct call can be seen from user mode.  Include once per program,
+ * after kml.h.
  */
 #ifndef KT_REGS_H
 #define KT_REGS_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* The direct-call code from its first instruction to past the exit. */
+#define KT_ENTRY_SPAN	512UL
+#define KT_OP_JMP32	0xe9
+
+/*
+ * Kernel text, read by a program at CPL 0 at an address where it (or a
+ * tracee) was just stopped or interrupted, so the CPU fetched from there.
+ */
+static inline const volatile unsigned char *kt_text(unsigned long ip)
+{
+	return (const volatile unsigned char *)ip;
+}
+
+/* In the direct-call entry, from its prologue to the exit's RET. */
+static inline int kt_in_entry(unsigned long ip)
+{
+	return kml_direct && ip - kml_direct_entry < KT_ENTRY_SPAN;
+}
+
+/* At a landing trampoline's jump to the entry. */
+static inline int kt_is_trampoline(unsigned long ip)
+{
+	int32_t rel;
+
+	if (kt_text(ip)[0] != KT_OP_JMP32)
+		return 0;
+	memcpy(&rel, (const void *)(ip + 1), sizeof(rel));
+	return ip + 5 + (long)rel == kml_direct_entry;
+}
 
 /*
  * getpid through a direct call (or SYSCALL) with every register and the

@@ -11,7 +11,7 @@
  * At each stop the tracer checks what ptrace shows:
  *
  *  - RSP is a user address and CS has the CPL of the mode;
- *  - a stop in kernel text is in the direct-call entry (the ENTRY_SPAN
+ *  - a stop in kernel text is in the direct-call entry (the KT_ENTRY_SPAN
  *    bytes from kml_direct_entry) or at a trampoline's jump to it, and
  *    only in a KML process;
  *  - RAX is the number (39) in the page, the trampoline and the prologue,
@@ -59,13 +59,10 @@
 
 #define USER_END	0x800000000000UL
 #define PAGE0_END	4096UL
-/* The direct-call code from its first instruction to past the exit. */
-#define ENTRY_SPAN	512UL
 #define MAX_PLACES	64
 #define STOP_TIMEOUT	60	/* seconds for one stop to be reported */
 #define OP_PUSH_RCX	0x51
 #define OP_RET		0xc3
-#define OP_JMP32	0xe9
 
 static pid_t child;
 static long child_pid;
@@ -121,33 +118,9 @@ static int wait_child(int *st)
 	return r == child;
 }
 
-/*
- * Kernel text a KML tracer can read: it runs at CPL 0, and the child
- * was just stopped at @ip, so the CPU fetched from there.
- */
-static const volatile unsigned char *text(unsigned long ip)
-{
-	return (const volatile unsigned char *)ip;
-}
-
-static int is_trampoline(unsigned long ip)
-{
-	int32_t rel;
-
-	if (text(ip)[0] != OP_JMP32)
-		return 0;
-	memcpy(&rel, (const void *)(ip + 1), sizeof(rel));
-	return ip + 5 + (long)rel == kml_direct_entry;
-}
-
-static int in_entry(unsigned long ip)
-{
-	return kml_direct && ip - kml_direct_entry < ENTRY_SPAN;
-}
-
 static int at_exit(unsigned long ip)
 {
-	return in_entry(ip) && (text(ip)[0] == OP_PUSH_RCX || text(ip)[0] == OP_RET);
+	return kt_in_entry(ip) && (kt_text(ip)[0] == OP_PUSH_RCX || kt_text(ip)[0] == OP_RET);
 }
 
 static void note_place(unsigned long ip)
@@ -186,7 +159,7 @@ static const char *check_regs(const struct user_regs_struct *r, int count)
 	}
 	if (!kml_direct)
 		return "in kernel text in a ring-3 process";
-	if (!in_entry(ip) && !is_trampoline(ip))
+	if (!kt_in_entry(ip) && !kt_is_trampoline(ip))
 		return "in kernel text outside the direct-call entry and trampolines";
 	if (count)
 		note_place(ip);
@@ -227,7 +200,8 @@ static int do_step(const struct user_regs_struct *from)
 		return 0;
 	why = check_regs(&r, 0);
 	if (!why && r.rip >= USER_END &&
-	    !(in_entry(from->rip) && text(from->rip)[0] == OP_PUSH_RCX && text(r.rip)[0] == OP_RET))
+	    !(kt_in_entry(from->rip) && kt_text(from->rip)[0] == OP_PUSH_RCX &&
+	      kt_text(r.rip)[0] == OP_RET))
 		why = "a step stopped in kernel text, not at the exit's RET after its PUSH";
 	if (why) {
 		report_bad("step", &r, why);
@@ -439,7 +413,7 @@ int main(int argc, char **argv)
 	printf("# stops in the direct-call code (offset from the entry %#lx: count):",
 	       kml_direct_entry);
 	for (i = 0; i < nplaces; i++)
-		if (in_entry(place_ip[i]))
+		if (kt_in_entry(place_ip[i]))
 			printf(" %+ld:%lu", (long)(place_ip[i] - kml_direct_entry), place_n[i]);
 		else
 			printf(" trampoline:%lu", place_n[i]);

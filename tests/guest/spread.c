@@ -18,7 +18,7 @@
  *    least MIN_ENTRY distinct RIPs in kernel text, that is in the entry's
  *    prologue and exit and in the landing trampoline, which run with IF
  *    set on the program's stack and are "user" instructions to the
- *    signal code.
+ *    signal code; and none anywhere else in kernel text.
  *
  * Usage: kt-spread MIN_BLOCK MIN_ENTRY
  */
@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include "kml.h"
 #include "kt.h"
+#include "kt-regs.h"
 
 #define BLOCK		64	/* instructions */
 #define INSN_LEN	4	/* lea 1(%rax), %rax */
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
 	unsigned long calls = 0, wrong = 0, t0;
 	long pid = getpid();
 	struct sigaction sa;
-	unsigned int i, covered = 0;
+	unsigned int i, covered = 0, elsewhere = 0;
 	double end;
 	int want;
 
@@ -155,9 +156,21 @@ int main(int argc, char **argv)
 		 calls, wrong);
 	printf("# %u signals in kernel text, %u in the page at 0 (offset from the entry %#lx: "
 	       "count):", kernel_sigs, page_sigs, kml_direct_entry);
-	for (i = 0; i < nkernel; i++)
-		printf(" %+ld:%lu", (long)(kernel_rips[i] - kml_direct_entry), kernel_hits[i]);
+	for (i = 0; i < nkernel; i++) {
+		unsigned long ip = kernel_rips[i];
+
+		if (kt_in_entry(ip)) {
+			printf(" +%lu:%lu", ip - kml_direct_entry, kernel_hits[i]);
+		} else if (kt_is_trampoline(ip)) {
+			printf(" trampoline:%lu", kernel_hits[i]);
+		} else {
+			printf(" elsewhere %#lx:%lu", ip, kernel_hits[i]);
+			elsewhere++;
+		}
+	}
 	printf("\n");
+	kt_check(elsewhere == 0, "signal frames in kernel text only in the direct-call entry or at "
+		 "a trampoline (%u places elsewhere)", elsewhere);
 	kt_check(nkernel >= min_entry,
 		 "signals at %u distinct instructions of the direct-call entry, exit and trampoline "
 		 "(at least %u wanted; %lu signals)", nkernel, min_entry, ticks - t0);
