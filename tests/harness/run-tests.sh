@@ -18,8 +18,10 @@
 #                             instruction (TCG otherwise takes them only
 #                             when a translation block starts): spread
 #                             and ptstop, then the storm tests from /bin,
-#                             /trusted and through the shim, NMIs every
-#                             250 ms (default 1)
+#                             /trusted and through the shim, then the x86
+#                             selftests (not syscall_numbering_64) from
+#                             /bin and /trusted, NMIs every 250 ms
+#                             (default 1)
 #   X86=1|0                   the kernel's tools/testing/selftests/x86 in
 #                             both modes, one boot (default 1)
 #   DEBUG_BOOT=1|0            build the debug kernel (configs/debug.config:
@@ -87,7 +89,7 @@ for m in $runs; do
 			continue
 		fi
 	elif [ "$m" = insn ]; then
-		suite=insn timeout=$((BOOT_TIMEOUT + 300)) singlestep=1
+		suite=insn timeout=$((BOOT_TIMEOUT + 600)) singlestep=1
 		m="max,on,2,kmltest.direct=1"
 	elif [ "$m" = stress ]; then
 		# KML and normal processes side by side on two CPUs.
