@@ -9,6 +9,7 @@
 #define KT_REGS_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The direct-call code from its first instruction to past the exit. */
@@ -39,6 +40,56 @@ static inline int kt_is_trampoline(unsigned long ip)
 		return 0;
 	memcpy(&rel, (const void *)(ip + 1), sizeof(rel));
 	return ip + 5 + (long)rel == kml_direct_entry;
+}
+
+/*
+ * Distinct places in kernel text where a direct call was seen (signal
+ * frames, ptrace stops), with counts.  kt_note_place() is safe in a
+ * signal handler.
+ */
+#define KT_MAX_PLACES	256
+struct kt_places {
+	unsigned long ip[KT_MAX_PLACES], n[KT_MAX_PLACES];
+	unsigned int count;
+};
+
+static inline void kt_note_place(volatile struct kt_places *p, unsigned long ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->count; i++)
+		if (p->ip[i] == ip) {
+			p->n[i]++;
+			return;
+		}
+	if (p->count < KT_MAX_PLACES) {
+		p->ip[p->count] = ip;
+		p->n[p->count++] = 1;
+	}
+}
+
+/*
+ * Print the places as " +offset:count" from the entry, " trampoline:count"
+ * or " elsewhere ip:count", and a newline; returns how many were elsewhere.
+ */
+static inline unsigned int kt_print_places(const volatile struct kt_places *p)
+{
+	unsigned int i, elsewhere = 0;
+
+	for (i = 0; i < p->count; i++) {
+		unsigned long ip = p->ip[i];
+
+		if (kt_in_entry(ip)) {
+			printf(" +%lu:%lu", ip - kml_direct_entry, p->n[i]);
+		} else if (kt_is_trampoline(ip)) {
+			printf(" trampoline:%lu", p->n[i]);
+		} else {
+			printf(" elsewhere %#lx:%lu", ip, p->n[i]);
+			elsewhere++;
+		}
+	}
+	printf("\n");
+	return elsewhere;
 }
 
 /*

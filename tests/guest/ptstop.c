@@ -59,7 +59,6 @@
 
 #define USER_END	0x800000000000UL
 #define PAGE0_END	4096UL
-#define MAX_PLACES	64
 #define STOP_TIMEOUT	60	/* seconds for one stop to be reported */
 #define OP_PUSH_RCX	0x51
 #define OP_RET		0xc3
@@ -69,8 +68,7 @@ static long child_pid;
 static int expect_cpl;
 
 /* Distinct stop addresses in the direct-call code, with counts. */
-static unsigned long place_ip[MAX_PLACES], place_n[MAX_PLACES];
-static unsigned int nplaces;
+static struct kt_places places;
 static unsigned long stops, user_stops, page_stops, bad_stops;
 static unsigned long steps, step_kernel_from, bad_steps;
 static unsigned long writes, bad_writes, sys_rounds, sys_getpid, bad_sys;
@@ -123,21 +121,6 @@ static int at_exit(unsigned long ip)
 	return kt_in_entry(ip) && (kt_text(ip)[0] == OP_PUSH_RCX || kt_text(ip)[0] == OP_RET);
 }
 
-static void note_place(unsigned long ip)
-{
-	unsigned int i;
-
-	for (i = 0; i < nplaces; i++)
-		if (place_ip[i] == ip) {
-			place_n[i]++;
-			return;
-		}
-	if (nplaces < MAX_PLACES) {
-		place_ip[nplaces] = ip;
-		place_n[nplaces++] = 1;
-	}
-}
-
 /* Checks a stop's registers; returns 0 or a short reason. */
 static const char *check_regs(const struct user_regs_struct *r, int count)
 {
@@ -162,7 +145,7 @@ static const char *check_regs(const struct user_regs_struct *r, int count)
 	if (!kt_in_entry(ip) && !kt_is_trampoline(ip))
 		return "in kernel text outside the direct-call entry and trampolines";
 	if (count)
-		note_place(ip);
+		kt_note_place(&places, ip);
 	if (at_exit(ip))
 		return r->rax == (unsigned long)child_pid ? NULL : "RAX not the pid at the exit";
 	return r->rax == SYS_getpid ? NULL : "RAX not the number before the call";
@@ -366,7 +349,6 @@ int main(int argc, char **argv)
 	unsigned int min_entry = argc > 2 ? atoi(argv[2]) : 0;
 	const char *e = getenv("KMLTEST_EXPECT_CPL");
 	struct sigaction sa;
-	unsigned int i;
 	int cpus, phases, st;
 
 	expect_cpl = e ? atoi(e) : 3;
@@ -412,15 +394,10 @@ int main(int argc, char **argv)
 		return kt_done();
 	printf("# stops in the direct-call code (offset from the entry %#lx: count):",
 	       kml_direct_entry);
-	for (i = 0; i < nplaces; i++)
-		if (kt_in_entry(place_ip[i]))
-			printf(" %+ld:%lu", (long)(place_ip[i] - kml_direct_entry), place_n[i]);
-		else
-			printf(" trampoline:%lu", place_n[i]);
-	printf("\n");
+	kt_print_places(&places);
 	if (min_entry)
-		kt_check(nplaces >= min_entry,
+		kt_check(places.count >= min_entry,
 			 "stops at %u distinct instructions of the direct-call entry, exit and "
-			 "trampolines (at least %u wanted)", nplaces, min_entry);
+			 "trampolines (at least %u wanted)", places.count, min_entry);
 	return kt_done();
 }

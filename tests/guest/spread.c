@@ -35,7 +35,6 @@
 
 #define BLOCK		64	/* instructions */
 #define INSN_LEN	4	/* lea 1(%rax), %rax */
-#define MAX_RIPS	256
 
 /* Runs the block @loops times. */
 void kt_block(long loops);
@@ -69,15 +68,14 @@ __asm__(
 	"ret\n");
 
 static volatile unsigned long block_hits[BLOCK];
-static volatile unsigned long kernel_rips[MAX_RIPS], kernel_hits[MAX_RIPS];
-static volatile unsigned int nkernel, kernel_sigs, page_sigs;
+static volatile struct kt_places places;
+static volatile unsigned int kernel_sigs, page_sigs;
 static volatile unsigned long ticks;
 
 static void on_alarm(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	unsigned long ip = uc->uc_mcontext.gregs[REG_RIP];
-	unsigned int i;
 
 	(void)sig;
 	(void)si;
@@ -91,15 +89,7 @@ static void on_alarm(int sig, siginfo_t *si, void *ucv)
 	if (ip < (1UL << 63))
 		return;
 	kernel_sigs++;
-	for (i = 0; i < nkernel; i++)
-		if (kernel_rips[i] == ip) {
-			kernel_hits[i]++;
-			return;
-		}
-	if (nkernel < MAX_RIPS) {
-		kernel_rips[nkernel] = ip;
-		kernel_hits[nkernel++] = 1;
-	}
+	kt_note_place(&places, ip);
 }
 
 static void set_timer(long usec)
@@ -116,7 +106,7 @@ int main(int argc, char **argv)
 	unsigned long calls = 0, wrong = 0, t0;
 	long pid = getpid();
 	struct sigaction sa;
-	unsigned int i, covered = 0, elsewhere = 0;
+	unsigned int i, covered = 0, elsewhere;
 	double end;
 	int want;
 
@@ -156,23 +146,11 @@ int main(int argc, char **argv)
 		 calls, wrong);
 	printf("# %u signals in kernel text, %u in the page at 0 (offset from the entry %#lx: "
 	       "count):", kernel_sigs, page_sigs, kml_direct_entry);
-	for (i = 0; i < nkernel; i++) {
-		unsigned long ip = kernel_rips[i];
-
-		if (kt_in_entry(ip)) {
-			printf(" +%lu:%lu", ip - kml_direct_entry, kernel_hits[i]);
-		} else if (kt_is_trampoline(ip)) {
-			printf(" trampoline:%lu", kernel_hits[i]);
-		} else {
-			printf(" elsewhere %#lx:%lu", ip, kernel_hits[i]);
-			elsewhere++;
-		}
-	}
-	printf("\n");
+	elsewhere = kt_print_places(&places);
 	kt_check(elsewhere == 0, "signal frames in kernel text only in the direct-call entry or at "
 		 "a trampoline (%u places elsewhere)", elsewhere);
-	kt_check(nkernel >= min_entry,
+	kt_check(places.count >= min_entry,
 		 "signals at %u distinct instructions of the direct-call entry, exit and trampoline "
-		 "(at least %u wanted; %lu signals)", nkernel, min_entry, ticks - t0);
+		 "(at least %u wanted; %lu signals)", places.count, min_entry, ticks - t0);
 	return kt_done();
 }
