@@ -112,6 +112,7 @@ G=$B build kbench kbench.c -static
 G=$B build kbench.shim kbench.c -static -Wl,--whole-archive "$LK/libkml-rewrite.a" "$LK/libkml.a" \
 	-Wl,--no-whole-archive -lcapstone
 G=$B build kb-nop nop.c -static
+G=$B build kb-nop-dyn nop.c
 
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,tests,trusted,lib64}
@@ -123,7 +124,7 @@ cp "$OUT"/kt-* "$ROOT/bin/"
 mkdir -p "$ROOT/lib"
 cp "$OUT/libkt-preload.so" "$OUT/libkt-dl.so" "$LK/libkml-rewrite.so" "$LK/libkml.so" "$ROOT/lib/"
 cp "$OUT"/kt-* "$BB" "$ROOT/trusted/"
-for f in "$OUT"/gen_init_cpio* "$OUT"/kbench* "$OUT"/kb-nop; do
+for f in "$OUT"/gen_init_cpio* "$OUT"/kbench* "$OUT"/kb-nop*; do
 	[ -e "$f" ] && cp "$f" "$ROOT/bin/" && cp "$f" "$ROOT/trusted/"
 done
 install -m 0755 "$G/init" "$ROOT/init"

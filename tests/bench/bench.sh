@@ -56,8 +56,11 @@ if [ "$only" != none ]; then
 		prog=$(mode_dir $mode)/kbench
 		[ $mode = kml-direct ] && prog=$prog.shim
 		check_mode $mode $prog
+		# kbench.shim is static; fork_exec_dyn's program loads the rewriter
+		[ $mode = kml-direct ] && echo /lib/libkml-rewrite.so > $PRELOAD
 		# shellcheck disable=SC2086
 		$prog -t "$ms" -b "$batches" $mode $only
+		rm -f $PRELOAD
 	done
 fi
 

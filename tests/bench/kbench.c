@@ -20,7 +20,10 @@
  * "kbench -c" prints the privilege level it runs at (CS & 3).
  *
  * fork_exec runs kb-nop (nop.c, static) from the directory kbench is in,
- * so that every mode execs the same small program.
+ * so that every mode execs the same small program; fork_exec_dyn runs
+ * kb-nop-dyn, the same linked with libc.so: ld.so and libc's start-up, and
+ * in kml-direct mode (the host lists the rewriter in /etc/ld.so.preload)
+ * the rewriter's search of every object it loads.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -92,7 +95,7 @@ static void die(const char *what)
 
 static char buf[64];
 static int fd_zero, fd_null, fd_file;
-static char nop_path[4096];
+static char nop_path[4096], nop_dyn_path[4096];
 
 /* A peer process that echoes one byte per round trip until EOF. */
 static int peer_in = -1, peer_out = -1;
@@ -234,7 +237,7 @@ static struct cost b_sig_catch(long n)
 	TIMED(n, kill(getpid(), SIGUSR1));
 }
 
-static void fork_wait(int exec)
+static void fork_wait(const char *exec)
 {
 	pid_t p = fork();
 	int st;
@@ -242,15 +245,16 @@ static void fork_wait(int exec)
 	CHECK(p);
 	if (!p) {
 		if (exec)
-			execl(nop_path, nop_path, (char *)NULL);
+			execl(exec, exec, (char *)NULL);
 		_exit(0);
 	}
 	if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st))
 		die("child");
 }
 
-static struct cost b_fork_exit(long n) { TIMED(n, fork_wait(0)); }
-static struct cost b_fork_exec(long n) { TIMED(n, fork_wait(1)); }
+static struct cost b_fork_exit(long n) { TIMED(n, fork_wait(NULL)); }
+static struct cost b_fork_exec(long n) { TIMED(n, fork_wait(nop_path)); }
+static struct cost b_fork_exec_dyn(long n) { TIMED(n, fork_wait(nop_dyn_path)); }
 
 /* Write-touch fresh anonymous pages: one fault each, the mapping excluded. */
 static struct cost b_pagefault(long n)
@@ -388,6 +392,8 @@ static const struct bench benches[] = {
 	{ "sig_catch", b_sig_catch, NULL, NULL, "kill self, catch the signal" },
 	{ "fork_exit", b_fork_exit, NULL, NULL, "fork, child exits, wait" },
 	{ "fork_exec", b_fork_exec, NULL, NULL, "fork, exec a program that exits, wait" },
+	{ "fork_exec_dyn", b_fork_exec_dyn, NULL, NULL,
+	  "the same, the program linked with libc.so (and the rewriter in kml-direct)" },
 	{ "pagefault", b_pagefault, NULL, NULL, "write fault on a fresh anonymous page" },
 	{ "mmap", b_mmap, NULL, NULL, "mmap+munmap 64 KiB anonymous" },
 	{ "ctxsw", b_ctxsw, pipe_setup, peer_stop, "context switch, 2 processes (lat_ctx)" },
@@ -482,6 +488,8 @@ int main(int argc, char **argv)
 	nop_path[len] = 0;
 	slash = strrchr(nop_path, '/');
 	strcpy(slash ? slash + 1 : nop_path, "kb-nop");
+	strcpy(nop_dyn_path, nop_path);
+	strcat(nop_dyn_path, "-dyn");
 	fd_zero = open("/dev/zero", O_RDONLY);
 	fd_null = open("/dev/null", O_WRONLY);
 	fd_file = open(FILE_PATH, O_RDONLY);
