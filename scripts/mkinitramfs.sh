@@ -75,7 +75,7 @@ for t in $SHIM_TESTS threads; do
 	[ $t = threads ] && extra=-pthread
 	[ $t = hello ] && dyn=-DKT_DYNAMIC
 	# shellcheck disable=SC2086
-	build "kt-$t.shim" "$t.c" -static $extra -I"$KML_TOP/libkml" -Wl,--whole-archive \
+	build "kt-$t.shim" "$t.c" -static $extra -I"$KML_TOP/libkml" -Wl,--eh-frame-hdr -Wl,--whole-archive \
 		"$LK/libkml-rewrite.a" "$LK/libkml.a" -Wl,--no-whole-archive -lcapstone
 	# shellcheck disable=SC2086
 	build "kt-$t.rw" "$t.c" $extra $dyn -I"$KML_TOP/libkml" "$LK/libkml.a"
@@ -91,7 +91,7 @@ if [ -f "$gic" ]; then
 			if [ -z "$v" ]; then
 				gcc -O2 -static -o "$OUT/gen_init_cpio" "$gic"
 			else
-				gcc -O2 -static -o "$OUT/gen_init_cpio.shim" "$gic" -Wl,--whole-archive \
+				gcc -O2 -static -o "$OUT/gen_init_cpio.shim" "$gic" -Wl,--eh-frame-hdr -Wl,--whole-archive \
 					"$LK/libkml-rewrite.a" "$LK/libkml.a" -Wl,--no-whole-archive -lcapstone
 			fi || die "building gen_init_cpio$v failed"
 			say "built gen_init_cpio$v"
@@ -109,7 +109,7 @@ build kt-threads threads.c -pthread
 # the program its fork_exec runs; build() with tests/bench as source dir.
 B=$KML_TOP/tests/bench
 G=$B build kbench kbench.c -static
-G=$B build kbench.shim kbench.c -static -Wl,--whole-archive "$LK/libkml-rewrite.a" "$LK/libkml.a" \
+G=$B build kbench.shim kbench.c -static -Wl,--eh-frame-hdr -Wl,--whole-archive "$LK/libkml-rewrite.a" "$LK/libkml.a" \
 	-Wl,--no-whole-archive -lcapstone
 G=$B build kb-nop nop.c -static
 G=$B build kb-nop-dyn nop.c

@@ -13,6 +13,10 @@
 #   STRESS=seconds            mixed KML/normal stress on 2 vCPUs after the
 #                             matrix (default 60; 0 skips it)
 #   (always) one boot with kml_trusted_dir=/opt/kml (tests/guest/trusteddir.sh)
+#   (always, on the host, first) tests/harness/rwscan.c: the rewriter's
+#                             search for SYSCALL sites against decoding
+#                             everything, on the guest image's programs
+#                             and libraries (counts as one test)
 #   INSN=1|0                  one boot under QEMU -singlestep, where
 #                             interrupts and NMIs can land at every
 #                             instruction (TCG otherwise takes them only
@@ -57,6 +61,30 @@ step "self-test of the log checker"
 bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest results would mean nothing"
 
 tp=0 tf=0 tx=0 ts=0
+
+# The rewriter decodes only around the bytes 0f 05; on the host, check
+# that it finds in the image's programs and libraries exactly the SYSCALL
+# sites in executable sections that decoding everything finds.  Counted
+# as one test; its own checks are listed on failure.
+step "host: the rewriter's search on the guest image (tests/harness/rwscan.c)"
+rwscan_ok=0
+if gcc -O2 -Wall -Wextra -Werror -I"$top/libkml" -o "$BUILD/rwscan" \
+	"$top/tests/harness/rwscan.c" -lcapstone; then
+	mapfile -t elfs < <(find "$BUILD/initramfs-root" -path '*/trusted' -prune -o -type f \
+		-print | sort | while read -r f; do
+			head -c4 "$f" | grep -q ELF && printf '%s\n' "$f"; done)
+	if [ ${#elfs[@]} -gt 0 ] && out=$("$BUILD/rwscan" "${elfs[@]}"); then
+		rwscan_ok=1
+	fi
+	printf '%s\n' "$out" | grep -E '^(not ok|# [0-9]|# time)' | sed 's/^/  /'
+fi
+if [ $rwscan_ok = 1 ]; then
+	say "rwscan: PASS (${#elfs[@]} objects)"
+	tp=$((tp + 1))
+else
+	say "rwscan: FAIL"
+	tf=$((tf + 1))
+fi
 xfails= skips=
 runs=$MATRIX
 runs="$runs dir"
