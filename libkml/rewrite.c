@@ -321,9 +321,11 @@ static long kml_rw_find(const uint8_t *start, size_t size, const struct kml_rw_s
 	if (!insn)
 		return -1;
 	if (first < last && fn->hdr >= (uintptr_t)start && fn->hdr < (uintptr_t)end) {
+		uintptr_t last_end = kml_rw_fn_end(fn, last - 1);
+
 		lo = (const uint8_t *)kml_rw_fn_start(fn, first);
-		if (kml_rw_fn_end(fn, last - 1) < (uintptr_t)end)
-			hi = (const uint8_t *)kml_rw_fn_end(fn, last - 1);
+		if (last_end < (uintptr_t)end)
+			hi = (const uint8_t *)last_end;
 	}
 	while ((p = kml_rw_next(p, end))) {
 		const uint8_t *c = p++, *b = start;

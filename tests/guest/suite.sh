@@ -182,8 +182,9 @@ insn)
 	# arguments, bad stacks, vsyscall emulation, MOV SS) from /bin and
 	# /trusted: all but syscall_numbering_64, which makes thousands of
 	# traced calls and needs more than 10 minutes a mode here.  Mode
-	# rewrite is left to the x86 boot: the rewriter decodes all of libc
-	# at each start, 30 to 80 s a test here.  Everything runs about 30
+	# rewrite is left to the x86 boot: the rewriter's start took 30 to
+	# 80 s a test here when it still decoded all of libc (not timed here
+	# since it decodes only around SYSCALL sites).  Everything runs about 30
 	# times slower than usual.
 	TEST_TIMEOUT=600
 	shim_modes=shim

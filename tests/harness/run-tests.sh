@@ -67,7 +67,7 @@ tp=0 tf=0 tx=0 ts=0
 # sites in executable sections that decoding everything finds.  Counted
 # as one test; its own checks are listed on failure.
 step "host: the rewriter's search on the guest image (tests/harness/rwscan.c)"
-rwscan_ok=0
+rwscan_ok=0 out=
 if gcc -O2 -Wall -Wextra -Werror -I"$top/libkml" -o "$BUILD/rwscan" \
 	"$top/tests/harness/rwscan.c" -lcapstone; then
 	mapfile -t elfs < <(find "$BUILD/initramfs-root" -path '*/trusted' -prune -o -type f \
