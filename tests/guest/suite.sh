@@ -180,20 +180,20 @@ insn)
 	# the same libkml calls as in mode shim.  Last, the kernel's x86
 	# selftests (sigreturn, single-stepping over SYSCALL, faulting
 	# arguments, bad stacks, vsyscall emulation, MOV SS) from /bin and
-	# /trusted: all but syscall_numbering_64, which makes thousands of
-	# traced calls and needs more than 10 minutes a mode here.  Mode
-	# rewrite is left to the x86 boot: the rewriter's start took 30 to
-	# 80 s a test here when it still decoded all of libc (not timed here
-	# since it decodes only around SYSCALL sites).  Everything runs about 30
-	# times slower than usual.
+	# /trusted, and from /trusted through the rewriter (mode rewrite:
+	# every system call of glibc and of the test's own SYSCALL sites a
+	# call through the page at address 0): all but syscall_numbering_64,
+	# which makes thousands of traced calls and needs more than 10
+	# minutes a mode here.  Everything runs about 30 times slower than
+	# usual.
 	TEST_TIMEOUT=600
 	shim_modes=shim
 	sel=$(only_tests spread ptstop signals redzone)
 	shim_sel=$(only_tests signals redzone direct)
-	x86_modes="normal trusted"
+	x86_modes="normal trusted rewrite"
 	x86_sel=$(only_tests $(grep -v '^syscall_numbering_64$' /tests/x86.list))
 	set -- $x86_sel
-	n=$(( $# * 2 ))
+	n=$(( $# * 3 ))
 	set -- $shim_sel
 	n=$(( n + $# ))
 	set -- $sel
