@@ -11,7 +11,11 @@
  * (ff d0), as long: the call lands in the kernel's direct-call page at
  * address 0 at byte %rax, the system call number, and returns after the
  * call site.  The rest of the convention is SYSCALL's, restart included
- * (Documentation/kml.rst).
+ * (Documentation/kml.rst).  The sites of the objects a system is built
+ * with can be found ahead of time by the same search: kml-rwcache writes
+ * them to /etc/kml-rewrite.cache, and a segment found there (by build ID)
+ * is patched without decoding; libkml-rewrite.so loads Capstone only for
+ * a segment that is not.
  *
  * Forms: libkml-rewrite.so, listed in /etc/ld.so.preload (a KML exec is
  * secure-exec and ignores LD_PRELOAD), and libkml-rewrite.a, linked into
@@ -40,19 +44,45 @@
 #include <emmintrin.h>
 #include <fcntl.h>
 #include <link.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "kml-page.h"
 
-/* How many SYSCALL instructions were rewritten, for tests and reports. */
+/*
+ * How many SYSCALL instructions were rewritten, and how many executable
+ * segments took their sites from the site cache and how many were
+ * searched, for tests and reports.
+ */
 unsigned long kml_rewritten;
+unsigned long kml_rw_cached;
+unsigned long kml_rw_searched;
 
 static int kml_rw_on;
 static csh kml_cs;
+
+/*
+ * Capstone.  Linked into libkml-rewrite.a; libkml-rewrite.so loads it
+ * only when a segment is not in the site cache (kml_rw_decoder()), since
+ * loading it costs an exec more than the cache saves otherwise (1.7 MB of
+ * relocated data, 77,000 relocations).
+ */
+#ifdef KML_RW_STATIC
+#define kml_cs_open		cs_open
+#define kml_cs_malloc		cs_malloc
+#define kml_cs_disasm_iter	cs_disasm_iter
+#define kml_cs_free		cs_free
+#else
+static cs_err (*kml_cs_open)(cs_arch, cs_mode, csh *);
+static cs_insn *(*kml_cs_malloc)(csh);
+static bool (*kml_cs_disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+static void (*kml_cs_free)(cs_insn *, size_t);
+#endif
 static unsigned long long kml_rw_subs;
 
 /* Objects already rewritten, by load address. */
@@ -67,9 +97,13 @@ static int kml_rw_seen(ElfW(Addr) base)
 	for (i = 0; i < kml_rw_ndone; i++)
 		if (kml_rw_done[i] == base)
 			return 1;
+	return 0;
+}
+
+static void kml_rw_mark(ElfW(Addr) base)
+{
 	if (kml_rw_ndone < KML_RW_MAX_OBJECTS)
 		kml_rw_done[kml_rw_ndone++] = base;
-	return 0;
 }
 
 /*
@@ -282,7 +316,7 @@ static int kml_rw_decode(const uint8_t **pos, const uint8_t *end, cs_insn *insn)
 	size_t left = (size_t)(end - *pos);
 	uint64_t addr = (uintptr_t)*pos;
 
-	if (cs_disasm_iter(kml_cs, pos, &left, &addr, insn))
+	if (kml_cs_disasm_iter(kml_cs, pos, &left, &addr, insn))
 		return 1;
 	(*pos)++;
 	return 0;
@@ -313,7 +347,7 @@ static long kml_rw_find(const uint8_t *start, size_t size, const struct kml_rw_s
 	const uint8_t *lo = start, *hi = end;
 	size_t first = kml_rw_count(fn, (uintptr_t)start - 1);
 	size_t last = kml_rw_count(fn, (uintptr_t)end - 1);
-	cs_insn *insn = cs_malloc(kml_cs);
+	cs_insn *insn = kml_cs_malloc(kml_cs);
 	uint8_t **sites = NULL, **more;
 	size_t n = 0, max = 0;
 
@@ -350,32 +384,235 @@ static long kml_rw_find(const uint8_t *start, size_t size, const struct kml_rw_s
 			more = realloc(sites, max * sizeof(*sites));
 			if (!more) {
 				free(sites);
-				cs_free(insn, 1);
+				kml_cs_free(insn, 1);
 				return -1;
 			}
 			sites = more;
 		}
 		sites[n++] = (uint8_t *)c;
 	}
-	cs_free(insn, 1);
+	kml_cs_free(insn, 1);
 	*sitesp = sites;
 	return (long)n;
 }
 
-static void kml_rw_segment(const uint8_t *start, size_t size, int prot,
-			   const struct kml_rw_starts *fn)
-{
-	uint8_t **sites;
-	long n = kml_rw_find(start, size, fn, &sites);
+/*
+ * An object as the rewriter sees it: where it is loaded, its program
+ * headers, its function starts and its GNU build ID.
+ */
+struct kml_rw_obj {
+	ElfW(Addr) base;
+	const ElfW(Phdr) *ph;
+	int phnum;
+	struct kml_rw_starts fn;
+	const uint8_t *id;
+	size_t idlen;
+};
 
-	if (n > 0)
-		kml_rw_patch((uintptr_t)start, (uintptr_t)start + size, prot, sites, (size_t)n);
-	free(sites);
+#define KML_RW_ID_MAX	32
+
+/* The build ID in the object's notes (NT_GNU_BUILD_ID), if any. */
+static void kml_rw_build_id(struct kml_rw_obj *o, const ElfW(Phdr) *ph)
+{
+	const uint8_t *p = (const uint8_t *)(o->base + ph->p_vaddr), *end = p + ph->p_memsz;
+	size_t align = ph->p_align == 8 ? 8 : 4;
+
+	while (end - p >= (ptrdiff_t)sizeof(ElfW(Nhdr))) {
+		ElfW(Nhdr) nh;
+		size_t name, desc;
+
+		memcpy(&nh, p, sizeof(nh));
+		name = ((size_t)nh.n_namesz + align - 1) & ~(align - 1);
+		desc = ((size_t)nh.n_descsz + align - 1) & ~(align - 1);
+		p += sizeof(nh);
+		if (name > (size_t)(end - p) || desc > (size_t)(end - p) - name)
+			return;
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && !memcmp(p, "GNU", 4) &&
+		    nh.n_descsz && nh.n_descsz <= KML_RW_ID_MAX) {
+			o->id = p + name;
+			o->idlen = nh.n_descsz;
+			return;
+		}
+		p += name + desc;
+	}
+}
+
+static void kml_rw_obj_init(struct kml_rw_obj *o, ElfW(Addr) base, const ElfW(Phdr) *ph,
+			    int phnum)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->base = base;
+	o->ph = ph;
+	o->phnum = phnum;
+	for (i = 0; i < phnum; i++) {
+		if (ph[i].p_type == PT_GNU_EH_FRAME)
+			kml_rw_starts((const uint8_t *)(base + ph[i].p_vaddr), ph[i].p_memsz, &o->fn);
+		if (ph[i].p_type == PT_NOTE && !o->id)
+			kml_rw_build_id(o, &ph[i]);
+	}
+}
+
+/*
+ * The site cache, /etc/kml-rewrite.cache: for each executable segment of
+ * the objects it was written for (kml-rwcache), the sites that
+ * kml_rw_find() gives, so that an exec need not decode.  A header, then
+ * entries one after the other, each followed by its sites, offsets into
+ * the segment in ascending order; native byte order:
+ *
+ *   struct kml_rwc_head    "KMLRWC1", the number of entries
+ *   struct kml_rwc_ent     build ID, segment p_vaddr and p_filesz, sites
+ *   uint32_t[nsites]
+ *
+ * It says where code that runs at CPL 0 gets written, so it is trusted
+ * as /etc/ld.so.preload is: only a regular file owned by root that
+ * neither group nor others may write is used.  The build ID names the
+ * bytes; a site that does not hold 0f 05 all the same (a file changed
+ * without a new ID) makes the rewriter drop the entry and search the
+ * segment.
+ */
+#define KML_RWC_MAGIC	"KMLRWC1"
+#define KML_RWC_MAX	(64 << 20)
+
+struct kml_rwc_head {
+	char magic[8];
+	uint32_t n;
+	uint32_t zero;
+};
+
+struct kml_rwc_ent {
+	uint8_t id[KML_RW_ID_MAX];	/* zero-padded */
+	uint32_t idlen;
+	uint32_t nsites;
+	uint64_t vaddr;
+	uint64_t filesz;
+};
+
+static const char *kml_rwc_path = "/etc/kml-rewrite.cache";
+static const uint8_t *kml_rwc;
+static size_t kml_rwc_size;
+
+static void kml_rwc_open(void)
+{
+	struct kml_rwc_head h;
+	struct stat st;
+	void *p;
+	int fd = open(kml_rwc_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) || st.st_size < (off_t)sizeof(h) ||
+	    st.st_size > KML_RWC_MAX) {
+		close(fd);
+		return;
+	}
+	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return;
+	memcpy(&h, p, sizeof(h));
+	if (memcmp(h.magic, KML_RWC_MAGIC, sizeof(h.magic)) || h.zero) {
+		munmap(p, st.st_size);
+		return;
+	}
+	kml_rwc = p;
+	kml_rwc_size = st.st_size;
+}
+
+/*
+ * The cached sites of segment ph of o, loaded at [start, start + size),
+ * into *sitesp (malloc()ed): how many, or -1 for none cached (or an entry
+ * that does not fit these bytes, or no memory).
+ */
+static long kml_rwc_sites(const struct kml_rw_obj *o, const ElfW(Phdr) *ph, const uint8_t *start,
+			  size_t size, uint8_t ***sitesp)
+{
+	struct kml_rwc_head h;
+	struct kml_rwc_ent e;
+	size_t off = sizeof(h);
+	uint32_t i, k;
+
+	*sitesp = NULL;
+	if (!kml_rwc || !o->id)
+		return -1;
+	memcpy(&h, kml_rwc, sizeof(h));
+	for (i = 0; i < h.n; i++, off += sizeof(e) + 4 * (size_t)e.nsites) {
+		uint8_t **sites;
+
+		if (kml_rwc_size - off < sizeof(e))
+			return -1;
+		memcpy(&e, kml_rwc + off, sizeof(e));
+		if (e.nsites > (kml_rwc_size - off - sizeof(e)) / 4)
+			return -1;
+		if (e.idlen != o->idlen || memcmp(e.id, o->id, o->idlen) ||
+		    e.vaddr != ph->p_vaddr || e.filesz != ph->p_filesz)
+			continue;
+		sites = malloc(((size_t)e.nsites + 1) * sizeof(*sites));
+		if (!sites)
+			return -1;
+		for (k = 0; k < e.nsites; k++) {
+			uint32_t at;
+
+			memcpy(&at, kml_rwc + off + sizeof(e) + 4 * (size_t)k, sizeof(at));
+			if (size < 2 || at > size - 2 || (k && (uint8_t *)start + at <= sites[k - 1]) ||
+			    start[at] != 0x0f || start[at + 1] != 0x05) {
+				free(sites);
+				return -1;
+			}
+			sites[k] = (uint8_t *)start + at;
+		}
+		*sitesp = sites;
+		return (long)e.nsites;
+	}
+	return -1;
+}
+
+/* The sites of segment ph of o: from the cache, else by kml_rw_find(). */
+static long kml_rw_sites(const struct kml_rw_obj *o, const ElfW(Phdr) *ph, uint8_t ***sitesp)
+{
+	const uint8_t *start = (const uint8_t *)(o->base + ph->p_vaddr);
+	long n = kml_rwc_sites(o, ph, start, ph->p_filesz, sitesp);
+
+	if (n >= 0) {
+		kml_rw_cached++;
+		return n;
+	}
+	if (!kml_cs)
+		return -1;
+	kml_rw_searched++;
+	return kml_rw_find(start, ph->p_filesz, &o->fn, sitesp);
+}
+
+/* Set when an object waits for the decoder (kml_rw_scan()). */
+static int kml_rw_need_decoder;
+
+/* Whether each executable segment of o is in the cache. */
+static int kml_rw_all_cached(const struct kml_rw_obj *o)
+{
+	int i;
+
+	for (i = 0; i < o->phnum; i++) {
+		const ElfW(Phdr) *ph = &o->ph[i];
+		uint8_t **sites;
+		long n;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		n = kml_rwc_sites(o, ph, (const uint8_t *)(o->base + ph->p_vaddr), ph->p_filesz,
+				  &sites);
+		free(sites);
+		if (n < 0)
+			return 0;
+	}
+	return 1;
 }
 
 static int kml_rw_object(struct dl_phdr_info *info, size_t size, void *data __attribute__((unused)))
 {
-	struct kml_rw_starts fn = { .n = 0 };
+	struct kml_rw_obj o;
+	ElfW(Addr) key;
 	int i;
 
 	/* After a dlclose() an address may hold another object. */
@@ -384,32 +621,86 @@ static int kml_rw_object(struct dl_phdr_info *info, size_t size, void *data __at
 		kml_rw_subs = info->dlpi_subs;
 		kml_rw_ndone = 0;
 	}
-	if (strstr(info->dlpi_name, "linux-vdso") ||
-	    kml_rw_seen(info->dlpi_addr + (info->dlpi_phnum ?
-					   info->dlpi_phdr[0].p_vaddr : 0)))
+	key = info->dlpi_addr + (info->dlpi_phnum ? info->dlpi_phdr[0].p_vaddr : 0);
+	if (strstr(info->dlpi_name, "linux-vdso") || kml_rw_seen(key))
 		return 0;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type == PT_GNU_EH_FRAME)
-			kml_rw_starts((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
-				      ph->p_memsz, &fn);
+	kml_rw_obj_init(&o, info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum);
+	/* Left for a second round, once the decoder is loaded. */
+	if (!kml_cs && !kml_rw_all_cached(&o)) {
+		kml_rw_need_decoder = 1;
+		return 0;
 	}
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+	kml_rw_mark(key);
+	for (i = 0; i < o.phnum; i++) {
+		const ElfW(Phdr) *ph = &o.ph[i];
+		uintptr_t start = o.base + ph->p_vaddr;
+		uint8_t **sites;
+		long n;
 
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X))
-			kml_rw_segment((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
-				       ph->p_filesz,
-				       PROT_EXEC | (ph->p_flags & PF_R ? PROT_READ : 0) |
-				       (ph->p_flags & PF_W ? PROT_WRITE : 0), &fn);
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		n = kml_rw_sites(&o, ph, &sites);
+		if (n > 0)
+			kml_rw_patch(start, start + ph->p_filesz,
+				     PROT_EXEC | (ph->p_flags & PF_R ? PROT_READ : 0) |
+				     (ph->p_flags & PF_W ? PROT_WRITE : 0), sites, (size_t)n);
+		free(sites);
 	}
 	return 0;
 }
 
+/*
+ * Load the decoder and open it: 0, or -1 if it cannot be had (the
+ * objects that need it keep their SYSCALL instructions, which work).
+ * Not from a dl_iterate_phdr() callback: dlopen() there would wait for
+ * the lock that dl_iterate_phdr() holds.
+ */
+static int kml_rw_decoder(void)
+{
+	static int failed;
+#ifndef KML_RW_STATIC
+	static void *(*real_dlopen)(const char *, int);
+	void *h;
+#endif
+
+	if (kml_cs)
+		return 0;
+	if (failed)
+		return -1;
+	failed = 1;
+#ifndef KML_RW_STATIC
+	real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	h = real_dlopen ? real_dlopen(KML_CAPSTONE, RTLD_NOW | RTLD_LOCAL) : NULL;
+	if (!h)
+		return -1;
+	kml_cs_open = (cs_err (*)(cs_arch, cs_mode, csh *))dlsym(h, "cs_open");
+	kml_cs_malloc = (cs_insn *(*)(csh))dlsym(h, "cs_malloc");
+	kml_cs_disasm_iter = (bool (*)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *))
+		dlsym(h, "cs_disasm_iter");
+	kml_cs_free = (void (*)(cs_insn *, size_t))dlsym(h, "cs_free");
+	if (!kml_cs_open || !kml_cs_malloc || !kml_cs_disasm_iter || !kml_cs_free)
+		return -1;
+#endif
+	if (kml_cs_open(CS_ARCH_X86, CS_MODE_64, &kml_cs) != CS_ERR_OK) {
+		kml_cs = 0;
+		return -1;
+	}
+	failed = 0;
+	return 0;
+}
+
+/*
+ * Every loaded object not rewritten yet: those wholly in the cache first;
+ * then, if any is not, the decoder is loaded and a second round takes the
+ * rest (the decoder's own library among them).
+ */
 static void kml_rw_scan(void)
 {
-	if (kml_rw_on)
+	if (!kml_rw_on)
+		return;
+	kml_rw_need_decoder = 0;
+	dl_iterate_phdr(kml_rw_object, NULL);
+	if (kml_rw_need_decoder && !kml_rw_decoder())
 		dl_iterate_phdr(kml_rw_object, NULL);
 }
 
@@ -417,8 +708,7 @@ __attribute__((constructor(101))) static void kml_rw_init(void)
 {
 	if (!kml_page_present())
 		return;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &kml_cs) != CS_ERR_OK)
-		return;
+	kml_rwc_open();
 	kml_rw_on = 1;
 	kml_rw_scan();
 }

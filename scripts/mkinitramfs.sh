@@ -80,7 +80,9 @@ for t in $SHIM_TESTS threads; do
 	# shellcheck disable=SC2086
 	build "kt-$t.rw" "$t.c" $extra $dyn -I"$KML_TOP/libkml" "$LK/libkml.a"
 done
-build libkt-dl.so dl.c -shared -fPIC
+# No build ID: not in the site cache, so the rewriter searches it when
+# it is dlopen()ed (tests/guest/rewritten.c).
+build libkt-dl.so dl.c -shared -fPIC -Wl,--build-id=none
 # A real program built statically against the shim: the kernel's own
 # usr/gen_init_cpio, plain and with libkml-rewrite.a (tests/guest/realprog.sh).
 gic=$SRC/usr/gen_init_cpio.c
@@ -180,7 +182,7 @@ fi
 need_cmd strace
 cp /usr/bin/strace "$ROOT/bin/strace"
 libs=$( (ldd "$OUT/kt-hello-dynamic"; ldd "$OUT/kt-threads"; ldd /usr/bin/strace
-	ldd "$LK/libkml-rewrite.so") |
+	ldd "$LK/libkml-rewrite.so"; ldd "$LK/kml-rwcache") |
 	awk '/=>/ {print $3} /ld-linux/ {print $1}')
 for l in libm.so.6 libresolv.so.2 libnss_files.so.2 libdl.so.2 librt.so.1 libpthread.so.0; do
 	[ -e "/lib/x86_64-linux-gnu/$l" ] && libs="$libs /lib/x86_64-linux-gnu/$l"
@@ -221,6 +223,16 @@ if [ -z "$ld" ]; then
 	cp -L /lib64/ld-linux-x86-64.so.2 "$ROOT/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
 	ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$ROOT/lib64/ld-linux-x86-64.so.2"
 fi
+
+# The rewriter's site cache (libkml/rwcache.c) for every ELF object of the
+# image, and the tool, for programs added later.  Objects without a build
+# ID are left out (libkt-dl.so, on purpose); the rewriter searches them.
+cp "$LK/kml-rwcache" "$ROOT/bin/kml-rwcache"
+mapfile -t elfs < <(cd "$ROOT" && find . -type f | LC_ALL=C sort | while read -r f; do
+	[ "$(head -c4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && printf '%s\n' "${f#.}"; done)
+(cd "$ROOT" && "$LK/kml-rwcache" etc/kml-rewrite.cache "${elfs[@]/#/.}") 2>&1 | sed 's/^kml-rwcache: /[kml] rwcache: /' >&2 ||
+	die "kml-rwcache failed"
+[ -s "$ROOT/etc/kml-rewrite.cache" ] || die "kml-rwcache wrote no etc/kml-rewrite.cache"
 
 cat > "$ROOT/etc/passwd" <<PW
 root:x:0:0:root:/root:/bin/sh

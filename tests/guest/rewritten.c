@@ -4,7 +4,10 @@
  * mode the SYSCALL instructions of the program, of libc and of a library
  * dlopen()ed later become "call *%rax" (ff d0) and the calls go through
  * the direct-call entry (/sys/kernel/kml/direct_calls grows); in a normal
- * process nothing changes.  Run only with the preload in place.
+ * process nothing changes.  The program and libc are in the image's site
+ * cache (/etc/kml-rewrite.cache, by build ID) and are patched from it;
+ * libkt-dl.so has no build ID, so the rewriter searches it with Capstone,
+ * which it loads only then.  Run only with the preload in place.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -29,6 +32,20 @@ extern unsigned char kt_main_site[];
 static int site_is(const unsigned char *p, unsigned char a, unsigned char b)
 {
 	return p[0] == a && p[1] == b;
+}
+
+/* Whether a mapping of the process names a file that contains name. */
+static int mapped(const char *name)
+{
+	char line[512];
+	FILE *maps = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	while (maps && !found && fgets(line, sizeof(line), maps))
+		found = strstr(line, name) != NULL;
+	if (maps)
+		fclose(maps);
+	return found;
 }
 
 /*
@@ -75,18 +92,25 @@ int main(void)
 	const char *e = getenv("KMLTEST_EXPECT_CPL");
 	int km = e && atoi(e) == 0 && kt_cpl() == 0;
 	unsigned long *count = dlsym(RTLD_DEFAULT, "kml_rewritten");
-	unsigned long before, after;
+	unsigned long *cached = dlsym(RTLD_DEFAULT, "kml_rw_cached");
+	unsigned long *searched = dlsym(RTLD_DEFAULT, "kml_rw_searched");
+	unsigned long before, after, searched_before;
 	long maps_n, total, file, anon;
 	long (*dl_getpid)(void);
 	unsigned char *dl_site;
 	void *h;
 	int i;
 
-	kt_check(count != NULL, "libkml-rewrite.so is loaded (from /etc/ld.so.preload)");
-	if (!count)
+	kt_check(count && cached && searched,
+		 "libkml-rewrite.so is loaded (from /etc/ld.so.preload)");
+	if (!count || !cached || !searched)
 		return kt_done();
 	kt_check(km ? *count > 0 : *count == 0, "%lu SYSCALL instructions rewritten (%s mode)",
 		 *count, kt_mode());
+	kt_check(access("/etc/kml-rewrite.cache", R_OK) == 0, "the image has a site cache");
+	kt_check(km ? *cached > 0 : *cached == 0, "%lu segments patched from the cache", *cached);
+	kt_check(*searched == 0 && !mapped("libcapstone"),
+		 "none searched (%lu), so the decoder was not loaded", *searched);
 	kt_check(km ? site_is(kt_main_site, 0xff, 0xd0) : site_is(kt_main_site, 0x0f, 0x05),
 		 "the program's own SYSCALL site is %s", km ? "call *%rax" : "untouched");
 	kt_check(kt_main_getppid() == getppid(), "and works");
@@ -104,6 +128,8 @@ int main(void)
 		kt_check(after - before >= 100, "libc's getppid() goes through the direct entry (+%lu)",
 			 after - before);
 
+	searched_before = *searched;
+	before = *count;
 	h = dlopen("/lib/libkt-dl.so", RTLD_NOW);
 	kt_check(h != NULL, "dlopen of a library loaded after start");
 	if (!h)
@@ -113,6 +139,12 @@ int main(void)
 	kt_check(dl_getpid && dl_site &&
 		 (km ? site_is(dl_site, 0xff, 0xd0) : site_is(dl_site, 0x0f, 0x05)),
 		 "its SYSCALL site is %s", km ? "rewritten" : "untouched");
+	kt_check(km ? *searched > searched_before && *count > before :
+		      *searched == searched_before && *count == before,
+		 "it has no build ID, so it was searched (%lu segments), not looked up (%lu more sites)",
+		 *searched - searched_before, *count - before);
+	kt_check(km ? mapped("libcapstone") : !mapped("libcapstone"),
+		 km ? "with the decoder, loaded for it" : "and the decoder is still not loaded");
 	before = kt_direct_calls();
 	kt_check(dl_getpid && dl_getpid() == getpid(), "and its system call works");
 	after = kt_direct_calls();

@@ -4,6 +4,7 @@
  * kml_rw_find()): it decodes only around the bytes 0f 05, from the start
  * of the function that holds them.  The reference here is what the
  * rewriter did before, a linear sweep of the whole executable segment.
+ * And of its site cache (kml-rwcache, libkml/rwcache.c).
  *
  *   rwscan FILE...   for each ELF object: the sites found with the
  *                    object's unwind table, without it, and by the whole
@@ -14,15 +15,18 @@
  * search with the table does not find exactly the whole sweep's sites
  * that lie in executable sections (read from the file's section headers,
  * which the rewriter does not have); an object without a table is held to
- * the whole sweep, and its sites in data are reported.  Plus fixed byte
- * strings with a known answer.  Prints TAP.
+ * the whole sweep, and its sites in data are reported.  Then a cache
+ * written by kml-rwcache for all the objects must give, for every
+ * segment of an object with a build ID, exactly the search's sites.  Plus
+ * fixed byte strings with a known answer, and caches the rewriter must
+ * not use (writable by others, not root's, a symlink, a bad header) or
+ * entries it must drop (a site that holds no 0f 05, out of order, past
+ * the end of the file).  Prints TAP.
  */
-#define KML_RW_STATIC
-#include "../../libkml/rewrite.c"
+#define KML_RWC_NO_MAIN
+#include "../../libkml/rwcache.c"
 
 #include <elf.h>
-#include <stdio.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static int tap_n, tap_bad;
@@ -100,66 +104,29 @@ static int in_code(const uint8_t *site)
 	return 0;
 }
 
-/*
- * Map the PT_LOAD segments of an ELF file at base + p_vaddr, as ld.so,
- * and note its executable sections (-1 in ncode: no section headers).
- */
-static uint8_t *load(const char *path, const ElfW(Phdr) **phdr, int *phnum)
+/* The executable sections of f (ncode -1: no section headers). */
+static void sections(const struct kml_rwc_file *f)
 {
-	ElfW(Ehdr) *eh;
-	ElfW(Phdr) *ph;
-	uintptr_t span = 0;
-	uint8_t *file, *base;
-	struct stat st;
-	int fd, i;
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)f->file;
+	int i;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) || st.st_size < (off_t)sizeof(*eh))
-		return NULL;
-	file = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (file == MAP_FAILED)
-		return NULL;
-	eh = (ElfW(Ehdr) *)file;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_machine != EM_X86_64 || eh->e_phoff + eh->e_phnum * sizeof(*ph) > (size_t)st.st_size)
-		return NULL;
-	ph = (ElfW(Phdr) *)(file + eh->e_phoff);
-	for (i = 0; i < eh->e_phnum; i++)
-		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr + ph[i].p_memsz > span)
-			span = ph[i].p_vaddr + ph[i].p_memsz;
-	base = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!span || base == MAP_FAILED)
-		return NULL;
-	for (i = 0; i < eh->e_phnum; i++) {
-		uintptr_t skew = ph[i].p_vaddr & 4095;
-
-		if (ph[i].p_type != PT_LOAD || !ph[i].p_filesz)
-			continue;
-		if (mmap(base + ph[i].p_vaddr - skew, ph[i].p_filesz + skew, PROT_READ,
-			 MAP_PRIVATE | MAP_FIXED, fd, ph[i].p_offset - skew) == MAP_FAILED)
-			return NULL;
-	}
-	close(fd);
 	ncode = -1;
-	if (eh->e_shoff && eh->e_shentsize == sizeof(ElfW(Shdr)) &&
-	    eh->e_shoff + eh->e_shnum * sizeof(ElfW(Shdr)) <= (size_t)st.st_size) {
-		ElfW(Shdr) *sh = (ElfW(Shdr) *)(file + eh->e_shoff);
+	if (!eh->e_shoff || eh->e_shentsize != sizeof(ElfW(Shdr)) ||
+	    eh->e_shoff + eh->e_shnum * sizeof(ElfW(Shdr)) > f->size)
+		return;
+	ncode = 0;
+	for (i = 0; i < eh->e_shnum && ncode < MAX_CODE; i++) {
+		const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(f->file + eh->e_shoff) + i;
 
-		ncode = 0;
-		for (i = 0; i < eh->e_shnum && ncode < MAX_CODE; i++) {
-			if (!(sh[i].sh_flags & SHF_EXECINSTR) || !sh[i].sh_addr)
-				continue;
-			code_lo[ncode] = base + sh[i].sh_addr;
-			code_hi[ncode++] = base + sh[i].sh_addr + sh[i].sh_size;
-		}
+		if (!(sh->sh_flags & SHF_EXECINSTR) || !sh->sh_addr)
+			continue;
+		code_lo[ncode] = f->base + sh->sh_addr;
+		code_hi[ncode++] = f->base + sh->sh_addr + sh->sh_size;
 	}
-	*phdr = ph;
-	*phnum = eh->e_phnum;
-	return base;
 }
 
 struct tally {
-	long sites, table, plain, data, untabled;
+	long sites, table, plain, data, untabled, cached, noid;
 	double t_table, t_plain, t_whole;
 };
 
@@ -226,22 +193,74 @@ static void segment(const char *what, const uint8_t *base, const uint8_t *start,
 
 static void object(const char *path, struct tally *t)
 {
-	struct kml_rw_starts fn = { .n = 0 };
-	const ElfW(Phdr) *ph;
-	uint8_t *base;
-	int phnum, i;
+	struct kml_rwc_file f;
+	struct kml_rw_obj o;
+	int i;
 
-	base = load(path, &ph, &phnum);
-	if (!base) {
+	if (kml_rwc_load(path, &f)) {
 		tap(0, "%s: mapped as an x86-64 ELF object", path, "");
 		return;
 	}
-	for (i = 0; i < phnum; i++)
-		if (ph[i].p_type == PT_GNU_EH_FRAME)
-			kml_rw_starts(base + ph[i].p_vaddr, ph[i].p_memsz, &fn);
-	for (i = 0; i < phnum; i++)
-		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X))
-			segment(path, base, base + ph[i].p_vaddr, ph[i].p_filesz, &fn, t);
+	sections(&f);
+	kml_rw_obj_init(&o, (ElfW(Addr))f.base, f.ph, f.phnum);
+	for (i = 0; i < f.phnum; i++)
+		if (f.ph[i].p_type == PT_LOAD && (f.ph[i].p_flags & PF_X))
+			segment(path, f.base, f.base + f.ph[i].p_vaddr, f.ph[i].p_filesz, &o.fn, t);
+	kml_rwc_unload(&f);
+}
+
+/*
+ * With a cache written for all of them: each segment of an object with a
+ * build ID gives from the cache exactly the sites of the search.
+ */
+static void cached(char **files, int nfiles, const char *dir, struct tally *t)
+{
+	char path[4096];
+	int i, k;
+
+	snprintf(path, sizeof(path), "%s/rwscan.cache", dir);
+	kml_rwc_path = path;
+	tap(!kml_rwc_write(path, files, nfiles, 1), "%s", "kml-rwcache writes a cache", "");
+	kml_rwc_open();
+	tap(kml_rwc != NULL, "%s", "the rewriter opens it", "");
+	for (i = 0; i < nfiles; i++) {
+		struct kml_rwc_file f;
+		struct kml_rw_obj o;
+		char d[400];
+
+		if (kml_rwc_load(files[i], &f))
+			continue;
+		kml_rw_obj_init(&o, (ElfW(Addr))f.base, f.ph, f.phnum);
+		for (k = 0; k < f.phnum; k++) {
+			const ElfW(Phdr) *ph = &f.ph[k];
+			uint8_t *start = f.base + ph->p_vaddr, **a, **c;
+			long na, nc, miss, extra;
+			char m[128], x[128];
+
+			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+				continue;
+			na = kml_rw_find(start, ph->p_filesz, &o.fn, &a);
+			nc = kml_rwc_sites(&o, ph, start, ph->p_filesz, &c);
+			if (!o.id) {
+				t->noid++;
+				tap(nc == -1, "%s: no build ID, so not in the cache", files[i], "");
+			} else {
+				miss = only_in(a, na, c, nc, f.base, m, sizeof(m));
+				extra = only_in(c, nc, a, na, f.base, x, sizeof(x));
+				snprintf(d, sizeof(d), " (%ld of %ld; missed%s; extra%s)", nc, na,
+					 miss ? m : " none", extra ? x : " none");
+				tap(nc == na && !miss && !extra,
+				    "%s: from the cache, the search's sites", files[i], d);
+				t->cached += nc;
+			}
+			free(a);
+			free(c);
+		}
+		kml_rwc_unload(&f);
+	}
+	munmap((void *)kml_rwc, kml_rwc_size);
+	kml_rwc = NULL;
+	unlink(path);
 }
 
 /* Sites as offsets from code, "0 7 13". */
@@ -335,9 +354,125 @@ static void fixed(void)
 	tap(fn.n == 0, "fixed bytes, %s", "a table in an encoding not handled is not used", "");
 }
 
+/* Open path as the rewriter would, after dropping the cache before. */
+static void reopen(const char *path)
+{
+	if (kml_rwc)
+		munmap((void *)kml_rwc, kml_rwc_size);
+	kml_rwc = NULL;
+	kml_rwc_path = path;
+	kml_rwc_open();
+}
+
+/*
+ * A cache of one entry for seg.code: id 01 02 03 04, p_vaddr 0x1000; its
+ * header counts "entries" of them.
+ */
+static uint32_t entries = 1;
+
+static void write_cache(const char *path, const char *magic, uint32_t claimed,
+			const uint32_t *at, uint32_t n, mode_t mode)
+{
+	struct kml_rwc_head h = { .n = entries };
+	struct kml_rwc_ent e = { .id = { 1, 2, 3, 4 }, .idlen = 4, .nsites = claimed,
+				 .vaddr = 0x1000, .filesz = sizeof(seg.code) };
+	FILE *out;
+
+	memcpy(h.magic, magic, sizeof(h.magic));
+	unlink(path);
+	out = fopen(path, "wb");
+	if (!out)
+		return;
+	fwrite(&h, sizeof(h), 1, out);
+	fwrite(&e, sizeof(e), 1, out);
+	fwrite(at, sizeof(*at), n, out);
+	fclose(out);
+	chmod(path, mode);
+}
+
+static void cache_case(const char *what, const char *path, const struct kml_rw_obj *o,
+		       size_t filesz, const char *want)
+{
+	ElfW(Phdr) ph = { .p_type = PT_LOAD, .p_flags = PF_X, .p_vaddr = 0x1000,
+			  .p_filesz = filesz };
+	char got[128], d[160];
+	uint8_t **sites;
+	long n;
+
+	reopen(path);
+	n = kml_rwc_sites(o, &ph, seg.code, sizeof(seg.code), &sites);
+	if (n < 0)
+		snprintf(got, sizeof(got), "none");
+	else
+		offsets(sites, n, seg.code, got, sizeof(got));
+	snprintf(d, sizeof(d), ": want %s, got %s", want, got);
+	tap(!strcmp(got, want), "cache, %s", what, d);
+	free(sites);
+}
+
+static void fixed_cache(const char *dir)
+{
+	static const uint32_t good[] = { 7, 13, 26 }, inside[] = { 7, 14 },
+			      down[] = { 13, 7 }, past[] = { 32 };
+	static const uint8_t id[4] = { 1, 2, 3, 4 }, other[4] = { 1, 2, 3, 5 };
+	struct kml_rw_obj o = { .id = id, .idlen = 4 }, o2 = { .id = other, .idlen = 4 };
+	char path[4096], link[4200];
+
+	snprintf(path, sizeof(path), "%s/rwscan-fixed.cache", dir);
+	snprintf(link, sizeof(link), "%s.link", path);
+	write_cache(path, KML_RWC_MAGIC, 3, good, 3, 0644);
+	cache_case("an entry for these bytes gives its sites", path, &o, sizeof(seg.code), "7 13 26");
+	cache_case("another build ID is not found", path, &o2, sizeof(seg.code), "none");
+	cache_case("another segment size is not found", path, &o, sizeof(seg.code) - 1, "none");
+	write_cache(path, KML_RWC_MAGIC, 2, inside, 2, 0644);
+	cache_case("an entry with a site that holds no 0f 05 is dropped", path, &o,
+		   sizeof(seg.code), "none");
+	write_cache(path, KML_RWC_MAGIC, 2, down, 2, 0644);
+	cache_case("an entry with sites out of order is dropped", path, &o, sizeof(seg.code), "none");
+	write_cache(path, KML_RWC_MAGIC, 1, past, 1, 0644);
+	cache_case("an entry with a site past the segment is dropped", path, &o,
+		   sizeof(seg.code), "none");
+	/* The page past the end of the file reads as 0: a site at seg.code. */
+	write_cache(path, KML_RWC_MAGIC, 1, good, 0, 0644);
+	cache_case("an entry longer than the file is dropped", path, &o, sizeof(seg.code), "none");
+
+	entries = 1 << 20;
+	write_cache(path, KML_RWC_MAGIC, 3, good, 3, 0644);
+	cache_case("a header that counts more entries than the file holds is safe", path, &o2,
+		   sizeof(seg.code), "none");
+	entries = 1;
+
+	write_cache(path, "KMLRWC0", 3, good, 3, 0644);
+	reopen(path);
+	tap(!kml_rwc, "cache, %s", "a file with another magic is not used", "");
+	write_cache(path, KML_RWC_MAGIC, 3, good, 3, 0664);
+	reopen(path);
+	tap(!kml_rwc, "cache, %s", "a file its group may write is not used", "");
+	write_cache(path, KML_RWC_MAGIC, 3, good, 3, 0646);
+	reopen(path);
+	tap(!kml_rwc, "cache, %s", "a file anyone may write is not used", "");
+	write_cache(path, KML_RWC_MAGIC, 3, good, 3, 0644);
+	unlink(link);
+	if (symlink(path, link) == 0) {
+		reopen(link);
+		tap(!kml_rwc, "cache, %s", "a symbolic link is not followed", "");
+		unlink(link);
+	}
+	if (geteuid() == 0 && chown(path, 65534, 65534) == 0) {
+		reopen(path);
+		tap(!kml_rwc, "cache, %s", "a file that is not root's is not used", "");
+	} else {
+		reopen(path);
+		tap(!kml_rwc, "cache, %s", "a file that is not root's is not used", " (run as non-root)");
+	}
+	reopen("/nonexistent/kml-rewrite.cache");
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	struct tally t = { 0 };
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	int i;
 
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &kml_cs) != CS_ERR_OK) {
@@ -345,14 +480,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fixed();
+	fixed_cache(dir);
 	for (i = 1; i < argc; i++)
 		object(argv[i], &t);
+	cached(argv + 1, argc - 1, dir, &t);
 	printf("# %d objects: %ld sites by the whole sweep, %ld with the table, %ld without\n",
 	       argc - 1, t.sites, t.table, t.plain);
 	printf("# %ld of the whole sweep's sites are in data, %ld of them in objects without a table\n",
 	       t.data, t.untabled);
 	printf("# time: %.1f ms with the table, %.1f ms without, %.1f ms the whole sweep\n",
 	       t.t_table, t.t_plain, t.t_whole);
+	printf("# cache: %ld sites; %ld segments of objects without a build ID left to the search\n",
+	       t.cached, t.noid);
 	printf("1..%d\n", tap_n);
 	return tap_bad ? 1 : 0;
 }

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * kml-rwcache: writes the rewriter's site cache (libkml/rewrite.c,
+ * /etc/kml-rewrite.cache) for a set of ELF objects.
+ *
+ *   kml-rwcache OUT FILE...
+ *
+ * Each file is mapped as ld.so would map it and each executable segment
+ * searched by kml_rw_find(), the rewriter's own search, with the file's
+ * unwind table.  Objects without a GNU build ID (the cache's key) and
+ * files that are no x86-64 ELF object are left out and named on stderr;
+ * a program or library that is left out is searched at each exec, as
+ * without a cache.  Run it again whenever one of the files changes: an
+ * entry whose sites no longer hold a SYSCALL is dropped at run time,
+ * but a new build's sites are only found by searching.  OUT is written
+ * whole and renamed into place, mode 0644; it must be owned by root
+ * (the rewriter ignores it otherwise).
+ */
+#define KML_RW_STATIC
+#include "rewrite.c"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+
+/* An ELF file, its PT_LOAD segments mapped at base + p_vaddr. */
+struct kml_rwc_file {
+	uint8_t *base;
+	size_t span;
+	const uint8_t *file;
+	size_t size;
+	const ElfW(Phdr) *ph;
+	int phnum;
+};
+
+static void kml_rwc_unload(struct kml_rwc_file *f)
+{
+	if (f->base)
+		munmap(f->base, f->span);
+	if (f->file)
+		munmap((void *)f->file, f->size);
+	memset(f, 0, sizeof(*f));
+}
+
+/* 0, or -1 for a file that is not an x86-64 ELF object that maps. */
+static int kml_rwc_load(const char *path, struct kml_rwc_file *f)
+{
+	const ElfW(Ehdr) *eh;
+	const ElfW(Phdr) *ph;
+	struct stat st;
+	int fd, i;
+
+	memset(f, 0, sizeof(*f));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(*eh))
+		goto fail;
+	f->size = st.st_size;
+	f->file = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (f->file == MAP_FAILED) {
+		f->file = NULL;
+		goto fail;
+	}
+	eh = (const ElfW(Ehdr) *)f->file;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_machine != EM_X86_64 || eh->e_phentsize != sizeof(*ph) ||
+	    eh->e_phoff > f->size || eh->e_phnum > (f->size - eh->e_phoff) / sizeof(*ph))
+		goto fail;
+	ph = (const ElfW(Phdr) *)(f->file + eh->e_phoff);
+	for (i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		if (ph[i].p_filesz > ph[i].p_memsz || ph[i].p_offset > f->size ||
+		    ph[i].p_filesz > f->size - ph[i].p_offset ||
+		    (ph[i].p_vaddr & 4095) != (ph[i].p_offset & 4095) ||
+		    ph[i].p_vaddr + ph[i].p_memsz < ph[i].p_vaddr || ph[i].p_vaddr >= (1UL << 40))
+			goto fail;
+		if (ph[i].p_vaddr + ph[i].p_memsz > f->span)
+			f->span = ph[i].p_vaddr + ph[i].p_memsz;
+	}
+	if (!f->span)
+		goto fail;
+	f->base = mmap(NULL, f->span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (f->base == MAP_FAILED) {
+		f->base = NULL;
+		goto fail;
+	}
+	for (i = 0; i < eh->e_phnum; i++) {
+		uintptr_t skew = ph[i].p_vaddr & 4095;
+
+		if (ph[i].p_type != PT_LOAD || !ph[i].p_filesz)
+			continue;
+		if (mmap(f->base + ph[i].p_vaddr - skew, ph[i].p_filesz + skew, PROT_READ,
+			 MAP_PRIVATE | MAP_FIXED, fd, ph[i].p_offset - skew) == MAP_FAILED)
+			goto fail;
+	}
+	close(fd);
+	f->ph = ph;
+	f->phnum = eh->e_phnum;
+	return 0;
+fail:
+	close(fd);
+	kml_rwc_unload(f);
+	return -1;
+}
+
+/* The entries written so far, to leave out a second copy of an object. */
+struct kml_rwc_key {
+	uint8_t id[KML_RW_ID_MAX];
+	uint32_t idlen;
+	uint64_t vaddr, filesz;
+};
+
+static struct kml_rwc_key *kml_rwc_keys;
+static size_t kml_rwc_nkeys;
+
+static int kml_rwc_have(const struct kml_rwc_ent *e)
+{
+	struct kml_rwc_key *more;
+	size_t i;
+
+	for (i = 0; i < kml_rwc_nkeys; i++)
+		if (kml_rwc_keys[i].idlen == e->idlen && !memcmp(kml_rwc_keys[i].id, e->id, e->idlen) &&
+		    kml_rwc_keys[i].vaddr == e->vaddr && kml_rwc_keys[i].filesz == e->filesz)
+			return 1;
+	more = realloc(kml_rwc_keys, (kml_rwc_nkeys + 1) * sizeof(*more));
+	if (!more)
+		return 1;
+	kml_rwc_keys = more;
+	memcpy(kml_rwc_keys[kml_rwc_nkeys].id, e->id, sizeof(e->id));
+	kml_rwc_keys[kml_rwc_nkeys].idlen = e->idlen;
+	kml_rwc_keys[kml_rwc_nkeys].vaddr = e->vaddr;
+	kml_rwc_keys[kml_rwc_nkeys++].filesz = e->filesz;
+	return 0;
+}
+
+/*
+ * Append the entries of one object to out; how many, or -1 when it is
+ * left out (why in *why) or on an error.
+ */
+static long kml_rwc_object(const char *path, FILE *out, long *nsites, const char **why)
+{
+	struct kml_rwc_file f;
+	struct kml_rw_obj o;
+	long n = 0;
+	int i;
+
+	*why = "not an x86-64 ELF object";
+	if (kml_rwc_load(path, &f))
+		return -1;
+	kml_rw_obj_init(&o, (ElfW(Addr))f.base, f.ph, f.phnum);
+	*why = "no GNU build ID";
+	if (!o.id) {
+		kml_rwc_unload(&f);
+		return -1;
+	}
+	*why = "out of memory or a write error";
+	for (i = 0; i < o.phnum; i++) {
+		const ElfW(Phdr) *ph = &o.ph[i];
+		struct kml_rwc_ent e = { .idlen = o.idlen, .vaddr = ph->p_vaddr,
+					 .filesz = ph->p_filesz };
+		uint8_t **sites;
+		long k, got;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		memcpy(e.id, o.id, o.idlen);
+		if (kml_rwc_have(&e))
+			continue;
+		got = kml_rw_find(f.base + ph->p_vaddr, ph->p_filesz, &o.fn, &sites);
+		if (got < 0) {
+			n = -1;
+			break;
+		}
+		e.nsites = (uint32_t)got;
+		fwrite(&e, sizeof(e), 1, out);
+		for (k = 0; k < got; k++) {
+			uint32_t at = (uint32_t)(sites[k] - (f.base + ph->p_vaddr));
+
+			fwrite(&at, sizeof(at), 1, out);
+		}
+		free(sites);
+		*nsites += got;
+		n++;
+	}
+	kml_rwc_unload(&f);
+	return ferror(out) ? -1 : n;
+}
+
+/* Write the cache for files[0..nfiles) to path; 0 or -1. */
+static int kml_rwc_write(const char *path, char **files, int nfiles, int quiet)
+{
+	struct kml_rwc_head h = { .magic = KML_RWC_MAGIC };
+	char tmp[4096];
+	long nsites = 0;
+	FILE *out;
+	int i, bad;
+
+	kml_rwc_nkeys = 0;
+	if (!kml_cs && cs_open(CS_ARCH_X86, CS_MODE_64, &kml_cs) != CS_ERR_OK)
+		return -1;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -1;
+	out = fopen(tmp, "wbe");
+	if (!out)
+		return -1;
+	fwrite(&h, sizeof(h), 1, out);
+	for (i = 0; i < nfiles; i++) {
+		const char *why;
+		long n = kml_rwc_object(files[i], out, &nsites, &why);
+
+		if (n >= 0) {
+			h.n += (uint32_t)n;
+			continue;
+		}
+		if (!quiet)
+			fprintf(stderr, "kml-rwcache: %s: left out: %s\n", files[i], why);
+		if (ferror(out))
+			break;
+	}
+	if (!ferror(out) && !fseek(out, 0, SEEK_SET))
+		fwrite(&h, sizeof(h), 1, out);
+	bad = ferror(out) || fchmod(fileno(out), 0644);
+	bad |= fclose(out) != 0;
+	if (bad || rename(tmp, path)) {
+		unlink(tmp);
+		return -1;
+	}
+	if (!quiet)
+		fprintf(stderr, "kml-rwcache: %s: %u segments, %ld sites\n", path, h.n, nsites);
+	return 0;
+}
+
+#ifndef KML_RWC_NO_MAIN
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: kml-rwcache OUT FILE...\n");
+		return 2;
+	}
+	if (kml_rwc_write(argv[1], argv + 2, argc - 2, 0)) {
+		fprintf(stderr, "kml-rwcache: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+#endif
