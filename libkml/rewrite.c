@@ -649,6 +649,18 @@ static int kml_rw_object(struct dl_phdr_info *info, size_t size, void *data __at
 	return 0;
 }
 
+#ifndef KML_RW_STATIC
+/* libc's dlopen(), which the wrapper below stands in front of. */
+static void *kml_rw_real_dlopen(const char *file, int mode)
+{
+	static void *(*real)(const char *, int);
+
+	if (!real)
+		real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	return real ? real(file, mode) : NULL;
+}
+#endif
+
 /*
  * Load the decoder and open it: 0, or -1 if it cannot be had (the
  * objects that need it keep their SYSCALL instructions, which work).
@@ -659,7 +671,6 @@ static int kml_rw_decoder(void)
 {
 	static int failed;
 #ifndef KML_RW_STATIC
-	static void *(*real_dlopen)(const char *, int);
 	void *h;
 #endif
 
@@ -669,8 +680,7 @@ static int kml_rw_decoder(void)
 		return -1;
 	failed = 1;
 #ifndef KML_RW_STATIC
-	real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
-	h = real_dlopen ? real_dlopen(KML_CAPSTONE, RTLD_NOW | RTLD_LOCAL) : NULL;
+	h = kml_rw_real_dlopen(KML_CAPSTONE, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		return -1;
 	kml_cs_open = (cs_err (*)(cs_arch, cs_mode, csh *))dlsym(h, "cs_open");
@@ -717,12 +727,8 @@ __attribute__((constructor(101))) static void kml_rw_init(void)
 /* dlopen()ed libraries: rewrite whatever is new once they are loaded. */
 void *dlopen(const char *file, int mode)
 {
-	static void *(*real)(const char *, int);
-	void *h;
+	void *h = kml_rw_real_dlopen(file, mode);
 
-	if (!real)
-		real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
-	h = real(file, mode);
 	if (h)
 		kml_rw_scan();
 	return h;
