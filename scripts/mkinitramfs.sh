@@ -69,6 +69,7 @@ SHIM_TESTS="cpl signals forkexec pipe fpu memory redzone badstack escalate ptrac
 build kt-direct direct.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-demo demo.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-spread spread.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
+build kt-migrate migrate.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-ptstop ptstop.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 for t in $SHIM_TESTS threads; do
 	extra= dyn=

@@ -188,7 +188,7 @@ insn)
 	# usual.
 	TEST_TIMEOUT=600
 	shim_modes=shim
-	sel=$(only_tests spread ptstop signals redzone)
+	sel=$(only_tests spread ptstop migrate signals redzone)
 	shim_sel=$(only_tests signals redzone direct)
 	x86_modes="normal trusted rewrite"
 	x86_sel=$(only_tests $(grep -v '^syscall_numbering_64$' /tests/x86.list))
@@ -204,6 +204,7 @@ insn)
 			case $t in
 			spread) run_test spread $mode "$dir/kt-spread" 56 6 ;;
 			ptstop) run_test ptstop $mode "$dir/kt-ptstop" 20 6 ;;
+			migrate) run_test migrate $mode "$dir/kt-migrate" 30 ;;
 			*) run_test "$t" $mode "$dir/kt-$t" ;;
 			esac
 		done

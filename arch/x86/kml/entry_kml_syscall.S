@@ -210,7 +210,7 @@
  * SYSCALL is.  Only the return address is touched on the stack: nothing
  * below it (the red zone).
  */
-.macro KML_DIRECT_PROLOGUE
+.macro KML_DIRECT_PROLOGUE gs_done
 	/*
 	 * With FSGSBASE, first put the per-CPU GS base back (see the top),
 	 * in R11: a direct call returns the saved flags there, as SYSCALL
@@ -218,8 +218,15 @@
 	 * that does the same, and a signal handler it runs returns through
 	 * sigreturn, another entry: GS is the per-CPU base at the cli.
 	 * Without FSGSBASE a program cannot write the base with WRGSBASE.
+	 * IF is set here, so the task can move to another CPU between
+	 * reading the CPU number and the WRGSBASE, which would then write
+	 * the old CPU's base: a task interrupted before \gs_done is put
+	 * back to the start of the entry when it is switched in
+	 * (kml_direct_rewind()), to compute the base again.
 	 */
 	ALTERNATIVE "", "GET_PERCPU_BASE %r11; wrgsbase %r11", X86_FEATURE_FSGSBASE
+SYM_INNER_LABEL(\gs_done, SYM_L_GLOBAL)
+	ANNOTATE_NOENDBR
 	popq	%r11
 	cli
 	cld
@@ -289,7 +296,7 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast_hwframe, SYM_L_GLOBAL)
 SYM_INNER_LABEL(entry_kml_direct, SYM_L_GLOBAL)
 	KML_UNWIND_HINT_ENTRY
 	ANNOTATE_NOENDBR
-	KML_DIRECT_PROLOGUE
+	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_gs
 	KML_DIRECT_SAVE
 SYM_INNER_LABEL(entry_kml_direct_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
@@ -298,7 +305,7 @@ SYM_INNER_LABEL(entry_kml_direct_saved, SYM_L_GLOBAL)
 SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
 	KML_UNWIND_HINT_ENTRY
 	ANNOTATE_NOENDBR
-	KML_DIRECT_PROLOGUE
+	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_fast_gs
 	KML_DIRECT_SAVE
 SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR

@@ -386,15 +386,39 @@ static void kml_cpu_leave(struct task_struct *next)
 	wrmsrl(MSR_KERNEL_GS_BASE, next->thread.gsbase);
 }
 
+/*
+ * A direct call's prologue reads the CPU number with IF set and then
+ * writes that CPU's per-CPU base to GS (KML_DIRECT_PROLOGUE).  A task
+ * interrupted in between may resume on another CPU, and would then write
+ * the old CPU's base: every later per-CPU access of the entry, current
+ * included, would be the other CPU's (seen as a WARN in
+ * fpregs_restore_userregs() about a kernel thread, then a double fault).
+ * Until the WRGSBASE has run nothing has changed but R11, which the
+ * convention clobbers, so such a task starts the entry again: checked
+ * when it is switched in, and after a sigreturn (a signal handler run
+ * in between may have moved, and R11 comes back from its frame).
+ */
+static void kml_direct_rewind(struct pt_regs *regs)
+{
+	if (!cpu_feature_enabled(X86_FEATURE_FSGSBASE) || regs->cs != __KML_CS)
+		return;
+	if (kml_in(regs->ip, entry_kml_direct, entry_kml_direct_gs))
+		regs->ip = (unsigned long)entry_kml_direct;
+	else if (kml_in(regs->ip, entry_kml_direct_fast, entry_kml_direct_fast_gs))
+		regs->ip = (unsigned long)entry_kml_direct_fast;
+}
+
 void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
 {
 	/* A KML task has no GS base of its own. */
 	if (kml_mm(prev->mm))
 		prev->thread.gsbase = 0;
-	if (kml_mm(next->mm))
+	if (kml_mm(next->mm)) {
+		kml_direct_rewind(task_pt_regs(next));
 		kml_cpu_enter();
-	else
+	} else {
 		kml_cpu_leave(next);
+	}
 }
 
 /*
@@ -498,6 +522,7 @@ void __kml_signal_regs(struct pt_regs *regs)
 {
 	if (kml_mm(current->mm)) {
 		kml_set_selectors(regs);
+		kml_direct_rewind(regs);
 		__kml_regs_written(current);
 	}
 }

@@ -77,8 +77,9 @@ extern const char entry_SYSCALL_64_kml_hwframe[];
 extern const char entry_SYSCALL_64_kml_fast_hwframe[];
 extern const char kml_syscall_stub[], kml_syscall_stub_jmp[];
 extern const char kml_syscall_stub_end[];
-extern const char entry_kml_direct[], entry_kml_direct_saved[];
-extern const char entry_kml_direct_fast[], entry_kml_direct_fast_saved[];
+extern const char entry_kml_direct[], entry_kml_direct_gs[], entry_kml_direct_saved[];
+extern const char entry_kml_direct_fast[], entry_kml_direct_fast_gs[],
+	entry_kml_direct_fast_saved[];
 /* The direct-call entry in use; 0 without the direct-call page. */
 extern unsigned long kml_direct_entry_ip;
 
