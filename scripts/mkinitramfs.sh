@@ -229,9 +229,8 @@ fi
 # image, and the tool, for programs added later.  Objects without a build
 # ID are left out (libkt-dl.so, on purpose); the rewriter searches them.
 cp "$LK/kml-rwcache" "$ROOT/bin/kml-rwcache"
-mapfile -t elfs < <(cd "$ROOT" && find . -type f | LC_ALL=C sort | while read -r f; do
-	[ "$(head -c4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && printf '%s\n' "${f#.}"; done)
-(cd "$ROOT" && "$LK/kml-rwcache" etc/kml-rewrite.cache "${elfs[@]/#/.}") 2>&1 | sed 's/^kml-rwcache: /[kml] rwcache: /' >&2 ||
+mapfile -t elfs < <(cd "$ROOT" && elf_files .)
+(cd "$ROOT" && "$LK/kml-rwcache" etc/kml-rewrite.cache "${elfs[@]}") 2>&1 | sed 's/^kml-rwcache: /[kml] rwcache: /' >&2 ||
 	die "kml-rwcache failed"
 [ -s "$ROOT/etc/kml-rewrite.cache" ] || die "kml-rwcache wrote no etc/kml-rewrite.cache"
 

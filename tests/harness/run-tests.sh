@@ -70,9 +70,7 @@ step "host: the rewriter's search on the guest image (tests/harness/rwscan.c)"
 rwscan_ok=0 out=
 if gcc -O2 -Wall -Wextra -Werror -I"$top/libkml" -o "$BUILD/rwscan" \
 	"$top/tests/harness/rwscan.c" -lcapstone; then
-	mapfile -t elfs < <(find "$BUILD/initramfs-root" -path '*/trusted' -prune -o -type f \
-		-print | sort | while read -r f; do
-			head -c4 "$f" | grep -q ELF && printf '%s\n' "$f"; done)
+	mapfile -t elfs < <(elf_files "$BUILD/initramfs-root" trusted)
 	if [ ${#elfs[@]} -gt 0 ] && out=$("$BUILD/rwscan" "${elfs[@]}"); then
 		rwscan_ok=1
 	fi
