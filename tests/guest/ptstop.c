@@ -40,7 +40,12 @@
  *   engine stops land only where a translation block starts (the
  *   entry's first instruction, the RET of the fast exit, a trampoline),
  *   and in a slow kernel (the debug boot, KASAN and lockdep) rarely even
- *   there; the every-insn boot asks for 6.
+ *   there; the every-insn boot asks for 6.  With MIN_ENTRY, a stop in
+ *   the GS prologue (between the entry's first instruction and the POP
+ *   of R11 that follows the WRGSBASE) is also wanted while the tracer and
+ *   the child share a CPU: the child stops there after it was switched
+ *   out and in again on the same CPU, and must not have been moved back
+ *   to the entry's start, which is only for a task that changed CPU.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,6 +67,7 @@
 #define STOP_TIMEOUT	60	/* seconds for one stop to be reported */
 #define OP_PUSH_RCX	0x51
 #define OP_RET		0xc3
+#define GS_DONE_MAX	64	/* bytes of prologue at most */
 
 static pid_t child;
 static long child_pid;
@@ -72,6 +78,23 @@ static struct kt_places places;
 static unsigned long stops, user_stops, page_stops, bad_stops;
 static unsigned long steps, step_kernel_from, bad_steps;
 static unsigned long writes, bad_writes, sys_rounds, sys_getpid, bad_sys;
+/* Where the GS prologue ends (0: unknown); stops inside it, this phase. */
+static unsigned long gs_done_off, prologue_stops;
+
+/*
+ * The offset of the prologue's end in the entry: the POP R11, CLI, CLD
+ * that follow the WRGSBASE (KML_DIRECT_PROLOGUE); 0 if not found.
+ */
+static unsigned long find_gs_done(void)
+{
+	static const unsigned char end[] = { 0x41, 0x5b, 0xfa, 0xfc };
+	unsigned long off;
+
+	for (off = 0; off < GS_DONE_MAX; off++)
+		if (!memcmp((const void *)(kml_direct_entry + off), end, sizeof(end)))
+			return off;
+	return 0;
+}
 
 static void child_loop(double secs)
 {
@@ -144,8 +167,12 @@ static const char *check_regs(const struct user_regs_struct *r, int count)
 		return "in kernel text in a ring-3 process";
 	if (!kt_in_entry(ip) && !kt_is_trampoline(ip))
 		return "in kernel text outside the direct-call entry and trampolines";
-	if (count)
+	if (count) {
 		kt_note_place(&places, ip);
+		if (gs_done_off && kt_in_entry(ip) &&
+		    ip - kml_direct_entry - 1 < gs_done_off - 1)
+			prologue_stops++;
+	}
 	if (at_exit(ip))
 		return r->rax == (unsigned long)child_pid ? NULL : "RAX not the pid at the exit";
 	return r->rax == SYS_getpid ? NULL : "RAX not the number before the call";
@@ -350,11 +377,17 @@ int main(int argc, char **argv)
 	const char *e = getenv("KMLTEST_EXPECT_CPL");
 	struct sigaction sa;
 	int cpus, phases, st;
+	unsigned long one_cpu_prologue = 0;
 
 	expect_cpl = e ? atoi(e) : 3;
 	kt_check(kml_direct == (expect_cpl == 0),
 		 "direct calls %s, as expected here (CPL %d)",
 		 kml_direct ? "available" : "not available", kt_cpl());
+	if (kml_direct && min_entry) {
+		gs_done_off = find_gs_done();
+		kt_check(gs_done_off > 0, "the GS prologue ends at +%lu (POP R11; CLI; CLD)",
+			 gs_done_off);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
@@ -372,7 +405,10 @@ int main(int argc, char **argv)
 			kt_check(0, "pinning the tracer to CPU 0: %s", strerror(errno));
 			return kt_done();
 		}
+		prologue_stops = 0;
 		st = phase(cpus, secs / phases);
+		if (cpus == 1)
+			one_cpu_prologue = prologue_stops;
 		kt_check(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 			 "%s: the child's getpid calls were all right, every kept register too, "
 			 "and it exited normally (status %#x)",
@@ -399,5 +435,10 @@ int main(int argc, char **argv)
 		kt_check(places.count >= min_entry,
 			 "stops at %u distinct instructions of the direct-call entry, exit and "
 			 "trampolines (at least %u wanted)", places.count, min_entry);
+	if (min_entry)
+		kt_check(one_cpu_prologue > 0,
+			 "tracer and child on one CPU: %lu stops inside the GS prologue "
+			 "(+1 to +%lu), where the child was switched out and in again on "
+			 "its CPU", one_cpu_prologue, gs_done_off - 1);
 	return kt_done();
 }
