@@ -221,8 +221,8 @@
 	 * IF is set here, so the task can move to another CPU between
 	 * reading the CPU number and the WRGSBASE, which would then write
 	 * the old CPU's base: a task interrupted before \gs_done is put
-	 * back to the start of the entry when it is switched in
-	 * (kml_direct_rewind()), to compute the base again.
+	 * back to the start of the entry when it is switched in on
+	 * another CPU (kml_direct_rewind()), to compute the base again.
 	 */
 	ALTERNATIVE "", "GET_PERCPU_BASE %r11; wrgsbase %r11", X86_FEATURE_FSGSBASE
 SYM_INNER_LABEL(\gs_done, SYM_L_GLOBAL)

@@ -395,8 +395,11 @@ static void kml_cpu_leave(struct task_struct *next)
  * fpregs_restore_userregs() about a kernel thread, then a double fault).
  * Until the WRGSBASE has run nothing has changed but R11, which the
  * convention clobbers, so such a task starts the entry again: checked
- * when it is switched in, and after a sigreturn (a signal handler run
- * in between may have moved, and R11 comes back from its frame).
+ * when it is switched in on another CPU than the one it left, and after
+ * a sigreturn (a signal handler run in between may have moved, and R11
+ * comes back from its frame).  A task switched in again where it was
+ * goes on where it was: a debugger sees it there, and stops at every
+ * instruction of the prologue stay possible.
  */
 static void kml_direct_rewind(struct pt_regs *regs)
 {
@@ -410,11 +413,16 @@ static void kml_direct_rewind(struct pt_regs *regs)
 
 void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
 {
-	/* A KML task has no GS base of its own. */
-	if (kml_mm(prev->mm))
+	unsigned int cpu = smp_processor_id();
+
+	if (kml_mm(prev->mm)) {
+		/* A KML task has no GS base of its own. */
 		prev->thread.gsbase = 0;
+		prev->thread.kml_cpu = cpu;
+	}
 	if (kml_mm(next->mm)) {
-		kml_direct_rewind(task_pt_regs(next));
+		if (next->thread.kml_cpu != cpu)
+			kml_direct_rewind(task_pt_regs(next));
 		kml_cpu_enter();
 	} else {
 		kml_cpu_leave(next);
