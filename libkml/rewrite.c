@@ -489,6 +489,26 @@ struct kml_rwc_ent {
 	uint64_t filesz;
 };
 
+/* The key of segment ph of o, as an entry without sites. */
+static void kml_rwc_key(const struct kml_rw_obj *o, const ElfW(Phdr) *ph, struct kml_rwc_ent *e)
+{
+	memset(e, 0, sizeof(*e));
+	memcpy(e->id, o->id, o->idlen);
+	e->idlen = o->idlen;
+	e->vaddr = ph->p_vaddr;
+	e->filesz = ph->p_filesz;
+}
+
+/*
+ * Whether two entries have the same key (build ID, p_vaddr, p_filesz);
+ * b's idlen must be at most KML_RW_ID_MAX (a key, not read from a file).
+ */
+static int kml_rwc_same(const struct kml_rwc_ent *a, const struct kml_rwc_ent *b)
+{
+	return a->idlen == b->idlen && !memcmp(a->id, b->id, b->idlen) &&
+	       a->vaddr == b->vaddr && a->filesz == b->filesz;
+}
+
 static const char *kml_rwc_path = "/etc/kml-rewrite.cache";
 static const uint8_t *kml_rwc;
 static size_t kml_rwc_size;
@@ -530,13 +550,14 @@ static long kml_rwc_sites(const struct kml_rw_obj *o, const ElfW(Phdr) *ph, cons
 			  size_t size, uint8_t ***sitesp)
 {
 	struct kml_rwc_head h;
-	struct kml_rwc_ent e;
+	struct kml_rwc_ent e, want;
 	size_t off = sizeof(h);
 	uint32_t i, k;
 
 	*sitesp = NULL;
 	if (!kml_rwc || !o->id)
 		return -1;
+	kml_rwc_key(o, ph, &want);
 	memcpy(&h, kml_rwc, sizeof(h));
 	for (i = 0; i < h.n; i++, off += sizeof(e) + 4 * (size_t)e.nsites) {
 		uint8_t **sites;
@@ -546,8 +567,7 @@ static long kml_rwc_sites(const struct kml_rw_obj *o, const ElfW(Phdr) *ph, cons
 		memcpy(&e, kml_rwc + off, sizeof(e));
 		if (e.nsites > (kml_rwc_size - off - sizeof(e)) / 4)
 			return -1;
-		if (e.idlen != o->idlen || memcmp(e.id, o->id, o->idlen) ||
-		    e.vaddr != ph->p_vaddr || e.filesz != ph->p_filesz)
+		if (!kml_rwc_same(&e, &want))
 			continue;
 		sites = malloc(((size_t)e.nsites + 1) * sizeof(*sites));
 		if (!sites)
@@ -569,51 +589,70 @@ static long kml_rwc_sites(const struct kml_rw_obj *o, const ElfW(Phdr) *ph, cons
 	return -1;
 }
 
-/* The sites of segment ph of o: from the cache, else by kml_rw_find(). */
-static long kml_rw_sites(const struct kml_rw_obj *o, const ElfW(Phdr) *ph, uint8_t ***sitesp)
-{
-	const uint8_t *start = (const uint8_t *)(o->base + ph->p_vaddr);
-	long n = kml_rwc_sites(o, ph, start, ph->p_filesz, sitesp);
-
-	if (n >= 0) {
-		kml_rw_cached++;
-		return n;
-	}
-	if (!kml_cs)
-		return -1;
-	kml_rw_searched++;
-	return kml_rw_find(start, ph->p_filesz, &o->fn, sitesp);
-}
-
 /* Set when an object waits for the decoder (kml_rw_scan()). */
 static int kml_rw_need_decoder;
 
-/* Whether each executable segment of o is in the cache. */
-static int kml_rw_all_cached(const struct kml_rw_obj *o)
+static int kml_rw_exec_segment(const ElfW(Phdr) *ph)
 {
-	int i;
+	return ph->p_type == PT_LOAD && (ph->p_flags & PF_X);
+}
 
+/*
+ * Rewrite each executable segment of o with its sites: from the cache,
+ * else by kml_rw_find().  Without the decoder, an object that is not
+ * wholly in the cache is left for the second round (kml_rw_scan());
+ * returns 0 then, else 1.
+ */
+static int kml_rw_segments(const struct kml_rw_obj *o)
+{
+	uint8_t ***sites = calloc(o->phnum, sizeof(*sites));
+	long *n = calloc(o->phnum, sizeof(*n));
+	int i, ret = 1;
+
+	if (!sites || !n)
+		goto out;
 	for (i = 0; i < o->phnum; i++) {
 		const ElfW(Phdr) *ph = &o->ph[i];
-		uint8_t **sites;
-		long n;
 
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+		if (!kml_rw_exec_segment(ph))
 			continue;
-		n = kml_rwc_sites(o, ph, (const uint8_t *)(o->base + ph->p_vaddr), ph->p_filesz,
-				  &sites);
-		free(sites);
-		if (n < 0)
-			return 0;
+		n[i] = kml_rwc_sites(o, ph, (const uint8_t *)(o->base + ph->p_vaddr), ph->p_filesz,
+				     &sites[i]);
+		if (n[i] < 0 && !kml_cs) {
+			kml_rw_need_decoder = 1;
+			ret = 0;
+			goto out;
+		}
 	}
-	return 1;
+	for (i = 0; i < o->phnum; i++) {
+		const ElfW(Phdr) *ph = &o->ph[i];
+		uintptr_t start = o->base + ph->p_vaddr;
+
+		if (!kml_rw_exec_segment(ph))
+			continue;
+		if (n[i] >= 0) {
+			kml_rw_cached++;
+		} else {
+			kml_rw_searched++;
+			n[i] = kml_rw_find((const uint8_t *)start, ph->p_filesz, &o->fn, &sites[i]);
+		}
+		if (n[i] > 0)
+			kml_rw_patch(start, start + ph->p_filesz,
+				     PROT_EXEC | (ph->p_flags & PF_R ? PROT_READ : 0) |
+				     (ph->p_flags & PF_W ? PROT_WRITE : 0), sites[i], (size_t)n[i]);
+	}
+out:
+	for (i = 0; sites && i < o->phnum; i++)
+		free(sites[i]);
+	free(sites);
+	free(n);
+	return ret;
 }
 
 static int kml_rw_object(struct dl_phdr_info *info, size_t size, void *data __attribute__((unused)))
 {
 	struct kml_rw_obj o;
 	ElfW(Addr) key;
-	int i;
 
 	/* After a dlclose() an address may hold another object. */
 	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs) &&
@@ -625,27 +664,8 @@ static int kml_rw_object(struct dl_phdr_info *info, size_t size, void *data __at
 	if (strstr(info->dlpi_name, "linux-vdso") || kml_rw_seen(key))
 		return 0;
 	kml_rw_obj_init(&o, info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum);
-	/* Left for a second round, once the decoder is loaded. */
-	if (!kml_cs && !kml_rw_all_cached(&o)) {
-		kml_rw_need_decoder = 1;
-		return 0;
-	}
-	kml_rw_mark(key);
-	for (i = 0; i < o.phnum; i++) {
-		const ElfW(Phdr) *ph = &o.ph[i];
-		uintptr_t start = o.base + ph->p_vaddr;
-		uint8_t **sites;
-		long n;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		n = kml_rw_sites(&o, ph, &sites);
-		if (n > 0)
-			kml_rw_patch(start, start + ph->p_filesz,
-				     PROT_EXEC | (ph->p_flags & PF_R ? PROT_READ : 0) |
-				     (ph->p_flags & PF_W ? PROT_WRITE : 0), sites, (size_t)n);
-		free(sites);
-	}
+	if (kml_rw_segments(&o))
+		kml_rw_mark(key);
 	return 0;
 }
 

@@ -106,32 +106,22 @@ fail:
 }
 
 /* The entries written so far, to leave out a second copy of an object. */
-struct kml_rwc_key {
-	uint8_t id[KML_RW_ID_MAX];
-	uint32_t idlen;
-	uint64_t vaddr, filesz;
-};
-
-static struct kml_rwc_key *kml_rwc_keys;
+static struct kml_rwc_ent *kml_rwc_keys;
 static size_t kml_rwc_nkeys;
 
 static int kml_rwc_have(const struct kml_rwc_ent *e)
 {
-	struct kml_rwc_key *more;
+	struct kml_rwc_ent *more;
 	size_t i;
 
 	for (i = 0; i < kml_rwc_nkeys; i++)
-		if (kml_rwc_keys[i].idlen == e->idlen && !memcmp(kml_rwc_keys[i].id, e->id, e->idlen) &&
-		    kml_rwc_keys[i].vaddr == e->vaddr && kml_rwc_keys[i].filesz == e->filesz)
+		if (kml_rwc_same(&kml_rwc_keys[i], e))
 			return 1;
 	more = realloc(kml_rwc_keys, (kml_rwc_nkeys + 1) * sizeof(*more));
 	if (!more)
 		return 1;
 	kml_rwc_keys = more;
-	memcpy(kml_rwc_keys[kml_rwc_nkeys].id, e->id, sizeof(e->id));
-	kml_rwc_keys[kml_rwc_nkeys].idlen = e->idlen;
-	kml_rwc_keys[kml_rwc_nkeys].vaddr = e->vaddr;
-	kml_rwc_keys[kml_rwc_nkeys++].filesz = e->filesz;
+	kml_rwc_keys[kml_rwc_nkeys++] = *e;
 	return 0;
 }
 
@@ -158,14 +148,13 @@ static long kml_rwc_object(const char *path, FILE *out, long *nsites, const char
 	*why = "out of memory or a write error";
 	for (i = 0; i < o.phnum; i++) {
 		const ElfW(Phdr) *ph = &o.ph[i];
-		struct kml_rwc_ent e = { .idlen = o.idlen, .vaddr = ph->p_vaddr,
-					 .filesz = ph->p_filesz };
+		struct kml_rwc_ent e;
 		uint8_t **sites;
 		long k, got;
 
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+		if (!kml_rw_exec_segment(ph))
 			continue;
-		memcpy(e.id, o.id, o.idlen);
+		kml_rwc_key(&o, ph, &e);
 		if (kml_rwc_have(&e))
 			continue;
 		got = kml_rw_find(f.base + ph->p_vaddr, ph->p_filesz, &o.fn, &sites);

@@ -204,7 +204,7 @@ static void object(const char *path, struct tally *t)
 	sections(&f);
 	kml_rw_obj_init(&o, (ElfW(Addr))f.base, f.ph, f.phnum);
 	for (i = 0; i < f.phnum; i++)
-		if (f.ph[i].p_type == PT_LOAD && (f.ph[i].p_flags & PF_X))
+		if (kml_rw_exec_segment(&f.ph[i]))
 			segment(path, f.base, f.base + f.ph[i].p_vaddr, f.ph[i].p_filesz, &o.fn, t);
 	kml_rwc_unload(&f);
 }
@@ -237,7 +237,7 @@ static void cached(char **files, int nfiles, const char *dir, struct tally *t)
 			long na, nc, miss, extra;
 			char m[128], x[128];
 
-			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			if (!kml_rw_exec_segment(ph))
 				continue;
 			na = kml_rw_find(start, ph->p_filesz, &o.fn, &a);
 			nc = kml_rwc_sites(&o, ph, start, ph->p_filesz, &c);
