@@ -71,6 +71,7 @@ build kt-demo demo.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-spread spread.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-migrate migrate.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-ptstop ptstop.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
+build kt-ptprologue ptprologue.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 for t in $SHIM_TESTS threads; do
 	extra= dyn=
 	[ $t = threads ] && extra=-pthread

@@ -55,7 +55,7 @@ INSN=${INSN:-1}
 OVERFLOW=${OVERFLOW:-1}
 DEBUG_BOOT=${DEBUG_BOOT:-1}
 [ "${DEBUG:-0}" != 0 ] && DEBUG_BOOT=0
-DEBUG_TESTS=boot,signals,redzone,badstack,ptrace,regs,gs,direct,ptstop,rewritten
+DEBUG_TESTS=boot,signals,redzone,badstack,ptrace,regs,gs,direct,ptstop,ptprologue,rewritten
 
 step "self-test of the log checker"
 bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest results would mean nothing"
