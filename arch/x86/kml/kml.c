@@ -399,7 +399,8 @@ static void kml_cpu_leave(struct task_struct *next)
  * a sigreturn (a signal handler run in between may have moved, and R11
  * comes back from its frame).  A task switched in again where it was
  * goes on where it was: a debugger sees it there, and stops at every
- * instruction of the prologue stay possible.
+ * instruction of the prologue stay possible.  A tracer that changes RIP
+ * or R11 (__kml_ptrace_putreg()) makes the next switch-in check too.
  */
 static void kml_direct_rewind(struct pt_regs *regs)
 {
@@ -410,6 +411,9 @@ static void kml_direct_rewind(struct pt_regs *regs)
 	else if (kml_in(regs->ip, entry_kml_direct_fast, entry_kml_direct_fast_gs))
 		regs->ip = (unsigned long)entry_kml_direct_fast;
 }
+
+/* thread.kml_cpu of a task to check at its next switch-in, wherever. */
+#define KML_CPU_NONE	UINT_MAX
 
 void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
 {
@@ -448,6 +452,28 @@ void __kml_regs_written(struct task_struct *task)
 {
 	if (kml_mm(task->mm))
 		kml_force_generic_exit(task);
+}
+
+/*
+ * A tracer writes one register of a stopped KML task.  Stopped in a
+ * direct call's GS prologue, the task would write R11 to GS: a new R11,
+ * or a RIP moved into the prologue with whatever R11 holds, must not get
+ * there, so the prologue starts again (kml_direct_rewind()) when the
+ * task is switched in, on any CPU.  A write of the value the register
+ * already has (PTRACE_SETREGS of what PTRACE_GETREGS gave) changes
+ * nothing.
+ */
+void __kml_ptrace_putreg(struct task_struct *task, unsigned long offset,
+			 unsigned long value)
+{
+	struct pt_regs *regs = task_pt_regs(task);
+
+	if (!kml_mm(task->mm))
+		return;
+	kml_force_generic_exit(task);
+	if ((offset == offsetof(struct user_regs_struct, ip) && value != regs->ip) ||
+	    (offset == offsetof(struct user_regs_struct, r11) && value != regs->r11))
+		task->thread.kml_cpu = KML_CPU_NONE;
 }
 
 void __kml_start_thread(struct pt_regs *regs)

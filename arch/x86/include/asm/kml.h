@@ -91,6 +91,8 @@ void __kml_signal_regs(struct pt_regs *regs);
 int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
 			     u16 value);
 void __kml_regs_written(struct task_struct *task);
+void __kml_ptrace_putreg(struct task_struct *task, unsigned long offset,
+			 unsigned long value);
 void kml_exc_debug_user(struct pt_regs *regs);
 
 /* __switch_to(): bring this CPU into or out of the KML state. */
@@ -166,6 +168,20 @@ static __always_inline void kml_ptrace_regs_written(struct task_struct *task)
 		__kml_regs_written(task);
 }
 
+/*
+ * putreg(): ptrace writes @value to the register at @offset in struct
+ * user_regs_struct.  As kml_ptrace_regs_written(), and a write that
+ * changes RIP or R11 of a task stopped in a direct call's GS prologue
+ * must not reach the WRGSBASE there (kml.c).
+ */
+static __always_inline void kml_ptrace_putreg(struct task_struct *task,
+					      unsigned long offset,
+					      unsigned long value)
+{
+	if (static_branch_unlikely(&kml_active_key))
+		__kml_ptrace_putreg(task, offset, value);
+}
+
 /* arch_prctl(ARCH_SET_GS) is refused in a KML task: GS is the kernel's. */
 static __always_inline bool kml_refuse_gs(struct task_struct *task)
 {
@@ -190,6 +206,9 @@ static inline int kml_ptrace_set_segment(struct task_struct *task,
 	return 0;
 }
 static inline void kml_ptrace_regs_written(struct task_struct *task) { }
+static inline void kml_ptrace_putreg(struct task_struct *task,
+				     unsigned long offset,
+				     unsigned long value) { }
 static inline bool kml_refuse_gs(struct task_struct *task) { return false; }
 
 #endif /* CONFIG_KERNEL_MODE_LINUX */
