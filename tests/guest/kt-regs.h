@@ -43,6 +43,24 @@ static inline int kt_is_trampoline(unsigned long ip)
 }
 
 /*
+ * The GS prologue of the direct-call entry (KML_DIRECT_PROLOGUE): at
+ * most KT_PROLOGUE_MAX bytes, ending with POP R11; CLI; CLD.
+ */
+#define KT_PROLOGUE_MAX	64
+static const unsigned char kt_gs_done[] = { 0x41, 0x5b, 0xfa, 0xfc };
+
+/* The offset of @pat in the entry's first KT_PROLOGUE_MAX bytes, or -1. */
+static inline long kt_prologue_find(const unsigned char *pat, size_t len)
+{
+	long off;
+
+	for (off = 0; off < (long)KT_PROLOGUE_MAX; off++)
+		if (!memcmp((const void *)(kml_direct_entry + off), pat, len))
+			return off;
+	return -1;
+}
+
+/*
  * Distinct places in kernel text where a direct call was seen (signal
  * frames, ptrace stops), with counts.  kt_note_place() is safe in a
  * signal handler.

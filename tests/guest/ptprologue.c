@@ -38,8 +38,8 @@
 #include <unistd.h>
 #include "kml.h"
 #include "kt.h"
+#include "kt-regs.h"
 
-#define PROLOGUE_MAX	64	/* bytes of prologue at most */
 #define RED_ZONE	128
 
 extern char ret_trap[], syscall_insn[];
@@ -55,17 +55,6 @@ __asm__(".pushsection .text\n"
 	"int3\n\t"
 	"ud2\n"
 	".popsection");
-
-/* Offset of @pat in the first PROLOGUE_MAX bytes of the entry, or -1. */
-static long find(const unsigned char *pat, size_t len)
-{
-	long off;
-
-	for (off = 0; off < PROLOGUE_MAX; off++)
-		if (!memcmp((const void *)(kml_direct_entry + off), pat, len))
-			return off;
-	return -1;
-}
 
 static int has_fsgsbase(void)
 {
@@ -146,7 +135,6 @@ int main(void)
 	static const unsigned char wrgsbase_r11[] = { 0xf3, 0x49, 0x0f, 0xae, 0xdb };
 	static const unsigned char mov_offset_r11[] = { 0x4e, 0x8b, 0x1c, 0xdd };
 	static const unsigned char and_r11[] = { 0x49, 0x81, 0xe3 };
-	static const unsigned char gs_done[] = { 0x41, 0x5b, 0xfa, 0xfc };
 	const char *e = getenv("KMLTEST_EXPECT_CPL");
 	int expect_cpl = e ? atoi(e) : 3;
 	long wr = -1, mov = -1, and = -1, done = -1;
@@ -156,10 +144,10 @@ int main(void)
 		 "direct calls %s, as expected here (CPL %d)",
 		 kml_direct ? "available" : "not available", kt_cpl());
 	if (kml_direct) {
-		done = find(gs_done, sizeof(gs_done));
-		wr = find(wrgsbase_r11, sizeof(wrgsbase_r11));
-		mov = find(mov_offset_r11, sizeof(mov_offset_r11));
-		and = find(and_r11, sizeof(and_r11));
+		done = kt_prologue_find(kt_gs_done, sizeof(kt_gs_done));
+		wr = kt_prologue_find(wrgsbase_r11, sizeof(wrgsbase_r11));
+		mov = kt_prologue_find(mov_offset_r11, sizeof(mov_offset_r11));
+		and = kt_prologue_find(and_r11, sizeof(and_r11));
 		kt_check(done > 0, "the GS prologue ends at +%ld (POP R11; CLI; CLD)", done);
 		if (has_fsgsbase())
 			kt_check(and >= 0 && and < mov && mov < wr && wr < done,

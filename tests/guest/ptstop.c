@@ -67,7 +67,6 @@
 #define STOP_TIMEOUT	60	/* seconds for one stop to be reported */
 #define OP_PUSH_RCX	0x51
 #define OP_RET		0xc3
-#define GS_DONE_MAX	64	/* bytes of prologue at most */
 
 static pid_t child;
 static long child_pid;
@@ -78,23 +77,9 @@ static struct kt_places places;
 static unsigned long stops, user_stops, page_stops, bad_stops;
 static unsigned long steps, step_kernel_from, bad_steps;
 static unsigned long writes, bad_writes, sys_rounds, sys_getpid, bad_sys;
-/* Where the GS prologue ends (0: unknown); stops inside it, this phase. */
-static unsigned long gs_done_off, prologue_stops;
-
-/*
- * The offset of the prologue's end in the entry: the POP R11, CLI, CLD
- * that follow the WRGSBASE (KML_DIRECT_PROLOGUE); 0 if not found.
- */
-static unsigned long find_gs_done(void)
-{
-	static const unsigned char end[] = { 0x41, 0x5b, 0xfa, 0xfc };
-	unsigned long off;
-
-	for (off = 0; off < GS_DONE_MAX; off++)
-		if (!memcmp((const void *)(kml_direct_entry + off), end, sizeof(end)))
-			return off;
-	return 0;
-}
+/* Where the GS prologue ends (-1: not found); stops inside it, this phase. */
+static long gs_done_off;
+static unsigned long prologue_stops;
 
 static void child_loop(double secs)
 {
@@ -169,8 +154,8 @@ static const char *check_regs(const struct user_regs_struct *r, int count)
 		return "in kernel text outside the direct-call entry and trampolines";
 	if (count) {
 		kt_note_place(&places, ip);
-		if (gs_done_off && kt_in_entry(ip) &&
-		    ip - kml_direct_entry - 1 < gs_done_off - 1)
+		if (gs_done_off > 0 && kt_in_entry(ip) &&
+		    ip - kml_direct_entry - 1 < (unsigned long)gs_done_off - 1)
 			prologue_stops++;
 	}
 	if (at_exit(ip))
@@ -384,8 +369,8 @@ int main(int argc, char **argv)
 		 "direct calls %s, as expected here (CPL %d)",
 		 kml_direct ? "available" : "not available", kt_cpl());
 	if (kml_direct && min_entry) {
-		gs_done_off = find_gs_done();
-		kt_check(gs_done_off > 0, "the GS prologue ends at +%lu (POP R11; CLI; CLD)",
+		gs_done_off = kt_prologue_find(kt_gs_done, sizeof(kt_gs_done));
+		kt_check(gs_done_off > 0, "the GS prologue ends at +%ld (POP R11; CLI; CLD)",
 			 gs_done_off);
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -438,7 +423,7 @@ int main(int argc, char **argv)
 	if (min_entry)
 		kt_check(one_cpu_prologue > 0,
 			 "tracer and child on one CPU: %lu stops inside the GS prologue "
-			 "(+1 to +%lu), where the child was switched out and in again on "
+			 "(+1 to +%ld), where the child was switched out and in again on "
 			 "its CPU", one_cpu_prologue, gs_done_off - 1);
 	return kt_done();
 }
