@@ -28,7 +28,6 @@
  * set-up works, and R11 written there does no harm.
  */
 #define _GNU_SOURCE
-#include <cpuid.h>
 #include <errno.h>
 #include <signal.h>
 #include <sys/ptrace.h>
@@ -56,11 +55,17 @@ __asm__(".pushsection .text\n"
 	"ud2\n"
 	".popsection");
 
-static int has_fsgsbase(void)
+/*
+ * Whether the kernel uses FSGSBASE, which decides the prologue
+ * (ALTERNATIVE on X86_FEATURE_FSGSBASE): CR4.FSGSBASE, read at CPL 0.
+ * CPUID alone would still show the instruction with nofsgsbase.
+ */
+static int kernel_fsgsbase(void)
 {
-	unsigned int a, b, c, d;
+	unsigned long cr4;
 
-	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & 1);
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	return !!(cr4 & (1UL << 16));
 }
 
 static pid_t child;
@@ -149,7 +154,7 @@ int main(void)
 		mov = kt_prologue_find(mov_offset_r11, sizeof(mov_offset_r11));
 		and = kt_prologue_find(and_r11, sizeof(and_r11));
 		kt_check(done > 0, "the GS prologue ends at +%ld (POP R11; CLI; CLD)", done);
-		if (has_fsgsbase())
+		if (kernel_fsgsbase())
 			kt_check(and >= 0 && and < mov && mov < wr && wr < done,
 				 "with FSGSBASE: AND R11 at +%ld, MOV R11 from __per_cpu_offset "
 				 "at +%ld, WRGSBASE R11 at +%ld, before the POP", and, mov, wr);
