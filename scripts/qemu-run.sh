@@ -16,6 +16,10 @@
 #   ACCEL=tcg|auto   auto tries KVM once and keeps it only if it boots
 #   GDB=1            wait for gdb on :1234 (-s -S); use with SUITE=shell
 #   QEMU_DEBUG=1     -d int,cpu_reset -D build/logs/qemu-debug.log
+#   COSTS=file       load the cost plugin (tests/cost/kml-costs.c, built
+#                    into build/cost by scripts/build-cost.sh): it writes
+#                    its counter snapshots at every region marker to file
+#                    (scripts/costs.py reads them); one TCG thread
 #   QUIET=1          do not echo the serial output
 #   NMI_EVERY=sec    inject an NMI into every CPU this often (QEMU
 #                    monitor "nmi"), from when the kernel runs /init (the
@@ -59,11 +63,14 @@ if [ "$ACCEL" = auto ]; then
 	fi
 fi
 case $ACCEL in
-tcg) accel=(-accel tcg${ICOUNT:+} ) ;;
+tcg) accel=(-accel tcg) ;;
 kvm) accel=(-accel kvm) ;;
 *) die "ACCEL must be tcg, kvm or auto" ;;
 esac
 [ "${ICOUNT:-0}" = 1 ] && accel=(-accel tcg -icount shift=0)
+# The cost plugin wants one TCG thread (-icount has only one): its
+# snapshots then follow the order in which the guest ran.
+[ -n "${COSTS:-}" ] && [ "${ICOUNT:-0}" != 1 ] && accel=(-accel tcg,thread=single)
 
 args=(qemu-system-x86_64 "${accel[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
       -kernel "$KERNEL" -initrd "$INITRD" -append "$append"
@@ -71,6 +78,12 @@ args=(qemu-system-x86_64 "${accel[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
 [ "${GDB:-0}" = 1 ] && args+=(-s -S) && say "waiting for gdb: gdb $(dirname "$KERNEL")/../../../vmlinux -ex 'target remote :1234'"
 [ "${SINGLESTEP:-0}" = 1 ] && args+=(-singlestep)
 [ "${QEMU_DEBUG:-0}" = 1 ] && args+=(-d int,cpu_reset -D "$BUILD/logs/qemu-debug.log")
+if [ -n "${COSTS:-}" ]; then
+	[ "$ACCEL" = tcg ] || die "COSTS needs TCG"
+	plugin=$BUILD/cost/kml-costs.so
+	[ -f "$plugin" ] || die "no cost plugin at $plugin: run scripts/build-cost.sh"
+	args+=(-plugin "$plugin,out=$COSTS")
+fi
 
 ic=; [ "${ICOUNT:-0}" = 1 ] && ic=" icount"
 [ "${SINGLESTEP:-0}" = 1 ] && ic="$ic singlestep"

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Per-operation counts of the costly instruction classes, and modeled cycles.
+
+  costs.py counts SERIAL_LOG PLUGIN_LOG [--csv FILE] [--label L]
+      Pairs the KMLCOSTRUN lines of the guest's serial log with the region
+      snapshots of the cost plugin (tests/cost/kml-costs.c) and prints, per
+      benchmark and mode, the instructions and the count of every class per
+      operation (the median over the runs of a benchmark and mode).
+  costs.py check SERIAL_LOG PLUGIN_LOG EXPECT LABEL
+      The same, judged against EXPECT (tests/cost/expect.txt): one
+      "PASS|FAIL  LABEL  costs/<name> (<mode>): ..." line per expectation,
+      then "SUMMARY passed=N failed=N xfail=0 skipped=0".
+  costs.py model COUNTS_CSV TABLE
+      Modeled cycles per operation from a counts CSV (the "counts" output)
+      and a complete cost table (the "table" output).
+  costs.py bench PTI MODE_TAG SERIAL_LOG PLUGIN_LOG TABLE [TABLE...]
+      For scripts/bench.sh: CSV rows "benchmark,mode,pti,metric,value" of
+      one boot: plugin_instructions_per_op, count_<class>_per_op for every class
+      that occurs, and modeled_cycles_per_op with the first TABLE (and
+      modeled_cycles_per_op@<name> with the others, <name> the file's name
+      without .tsv).
+  costs.py table MEASURED LITERATURE
+      A complete cost table: the classes MEASURED has (calibrate's output,
+      or bench/cycles/xeon-*.tsv), the others from LITERATURE
+      (bench/cycles/literature.tsv), and the cost of a plain instruction,
+      derived from MEASURED's whole getpid() round trip and the classes of
+      that path (LITERATURE's @reference line).
+
+The counts are exact instruction counts; the cycles are a model: counts
+times the table's cost of each class, and the table's "plain" cost for
+every other instruction.
+"""
+import csv
+import os
+import statistics
+import sys
+
+
+def parse_plugin(path):
+    classes, marks = None, []
+    with open(path, errors="replace") as f:
+        for line in f:
+            w = line.split()
+            if not w:
+                continue
+            if w[0] == "KMLCOST-CLASSES":
+                classes = w[1:]
+            elif w[0] == "KMLCOST" and len(w) >= 4:
+                marks.append((w[1], int(w[2]), int(w[3]), [int(x) for x in w[4:]]))
+    if classes is None:
+        raise SystemExit(f"costs.py: {path}: no KMLCOST-CLASSES header (was the plugin loaded?)")
+    return classes, marks
+
+
+def parse_runs(path):
+    runs = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.replace("\r", "").strip()
+            i = line.find("KMLCOSTRUN: ")
+            if i < 0:
+                continue
+            w = line[i:].split()
+            if len(w) < 6:
+                raise SystemExit(f"costs.py: bad line: {line}")
+            kv = dict(x.split("=", 1) for x in w[4:] if "=" in x)
+            runs.append({"name": w[1], "mode": w[2], "kind": w[3],
+                         "ops": float(kv["ops"]),
+                         "w": [float(x) for x in kv["w"].split(",")]})
+    return runs
+
+
+def regions(classes, marks):
+    """The marks as (insns, counts) differences of begin/end pairs."""
+    out, i = [], 0
+    while i < len(marks):
+        b = marks[i]
+        if b[0] != "B" or i + 1 >= len(marks) or marks[i + 1][0] != "E":
+            raise SystemExit(f"costs.py: plugin snapshot {b[1]}: a {b[0]} marker out of order "
+                             "(more than one marking process at a time?)")
+        e = marks[i + 1]
+        out.append((e[2] - b[2], [y - x for x, y in zip(b[3], e[3])]))
+        i += 2
+    return out
+
+
+def per_op(serial, plugin):
+    """{(name, mode): {"insns": x, class: x, ..., "runs": n}}, classes."""
+    classes, marks = parse_plugin(plugin)
+    regs = regions(classes, marks)
+    runs = parse_runs(serial)
+    need = sum(len(r["w"]) for r in runs)
+    if need != len(regs):
+        raise SystemExit(f"costs.py: the guest reported {need} regions, the plugin saw {len(regs)}")
+    acc, k = {}, 0
+    for r in runs:
+        insns, cnt = 0.0, [0.0] * len(classes)
+        for w in r["w"]:
+            ri, rc = regs[k]
+            k += 1
+            insns += w * ri
+            cnt = [a + w * b for a, b in zip(cnt, rc)]
+        if r["kind"] != "batch":
+            continue
+        d = {"insns": insns / r["ops"]}
+        for c, v in zip(classes, cnt):
+            d[c] = v / r["ops"]
+        acc.setdefault((r["name"], r["mode"]), []).append(d)
+    res = {}
+    for key, ds in acc.items():
+        res[key] = {f: statistics.median(d[f] for d in ds) for f in ds[0]}
+        res[key]["runs"] = len(ds)
+    return res, [c for c in classes if c != "plain"]
+
+
+def write_counts(res, classes, path, label):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["label", "benchmark", "mode", "insns"] + classes)
+        for (name, mode), d in sorted(res.items()):
+            w.writerow([label, name, mode, f"{d['insns']:.2f}"] + [f"{d[c]:.3f}" for c in classes])
+
+
+def show(res, classes):
+    for (name, mode), d in sorted(res.items()):
+        nz = " ".join(f"{c}={d[c]:.2f}" for c in classes if d[c] >= 0.005)
+        print(f"{name:16s} {mode:10s} insns={d['insns']:9.1f} {nz}")
+
+
+def read_tsv(path):
+    """(rows {class: (cycles, source)}, cpu, reference) of a cost table."""
+    rows, cpu, ref = {}, "", None
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("# cpu\t"):
+                cpu = line.split("\t", 1)[1]
+                continue
+            if not line.strip() or line.startswith("#"):
+                continue
+            w = line.split("\t")
+            if w[0] == "@reference":
+                ref = (w[1], dict(x.split("=") for x in w[2].split()))
+                continue
+            rows[w[0]] = (float(w[1]), w[2] if len(w) > 2 else "")
+    return rows, cpu, ref
+
+
+def load_table(path):
+    """{class: cycles} of a complete table (with "plain")."""
+    rows, _, _ = read_tsv(path)
+    if "plain" not in rows:
+        raise SystemExit(f"costs.py: {path} has no cost for 'plain' (make it with 'costs.py table')")
+    return {c: v for c, (v, _) in rows.items()}
+
+
+def table_cpu(path):
+    return read_tsv(path)[1]
+
+
+def complete_table(measured, literature):
+    m, cpu, _ = read_tsv(measured)
+    lit, _, ref = read_tsv(literature)
+    rows = dict(lit)
+    rows.update(m)
+    if ref is None:
+        raise SystemExit(f"costs.py: {literature} has no @reference line")
+    name, counts = ref
+    if name not in rows:
+        raise SystemExit(f"costs.py: {measured} has no {name}: cannot derive the plain cost")
+    total = rows[name][0]
+    insns = float(counts["insns"])
+    costly = sum(float(v) * rows[c][0] for c, v in counts.items() if c != "insns")
+    ncostly = sum(float(v) for c, v in counts.items() if c != "insns")
+    plain = (total - costly) / (insns - ncostly)
+    if plain <= 0:
+        raise SystemExit(f"costs.py: the classes of {name} cost more ({costly:.0f}) than the "
+                         f"whole round trip ({total:.0f}): check the table")
+    print(f"# cpu\t{cpu}")
+    print("# class\tcycles\tsource")
+    print(f"plain\t{plain:.3f}\tderived: ({name} {total:.0f} - its classes {costly:.0f}) / "
+          f"{insns - ncostly:.0f} plain instructions of the reference path")
+    for c in sorted(rows):
+        print(f"{c}\t{rows[c][0]:g}\t{rows[c][1]}")
+
+
+def modeled(d, classes, table):
+    """Cycles of one operation: classes at their cost, the rest at plain's."""
+    costly = sum(d[c] for c in classes)
+    cyc = (d["insns"] - costly) * table["plain"]
+    for c in classes:
+        cyc += d[c] * table.get(c, table["plain"])
+    return cyc
+
+
+def check(res, classes, expect, label):
+    """expect lines: name mode class op value [when]; op is == <= >=;
+    value is a number or @region/mode[+k] (that region's count of the
+    class, plus k); a line with "when" counts only where LABEL has it."""
+    passed = failed = 0
+    with open(expect) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            w = line.split()
+            name, mode, cls, op = w[0], w[1], w[2], w[3]
+            if len(w) > 5 and w[5] not in label:
+                continue
+            if w[4].startswith("@"):
+                ref, _, plus = w[4][1:].partition("+")
+                rkey = tuple(ref.split("/", 1))
+                if rkey not in res or cls not in res[rkey]:
+                    failed += 1
+                    print(f"FAIL  {label}  costs/{name} ({mode}): {cls} {op} {w[4]}: no region {ref}")
+                    continue
+                val = res[rkey][cls] + float(plus or 0)
+            else:
+                val = float(w[4])
+            key = (name, mode)
+            what = f"costs/{name} ({mode}): {cls} {op} {w[4]} per operation"
+            if key not in res:
+                failed += 1
+                print(f"FAIL  {label}  {what}: no such region measured")
+                continue
+            got = res[key].get(cls)
+            if got is None:
+                failed += 1
+                print(f"FAIL  {label}  {what}: unknown class")
+                continue
+            # Counts are per operation, means over 1000: a timer interrupt
+            # in the region adds a few hundredths; allow 0.05.
+            ok = {"==": abs(got - val) <= 0.05, "<=": got <= val + 0.05,
+                  ">=": got >= val - 0.05}[op]
+            if ok:
+                passed += 1
+                print(f"PASS  {label}  {what} (measured {got:.2f}{'' if w[4][0] != '@' else f', there {val:.2f}'})")
+            else:
+                failed += 1
+                print(f"FAIL  {label}  {what}: measured {got:.2f}{'' if w[4][0] != '@' else f', there {val:.2f}'}")
+    print(f"SUMMARY passed={passed} failed={failed} xfail=0 skipped=0")
+    return failed == 0
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "counts":
+        res, classes = per_op(argv[1], argv[2])
+        label = "-"
+        if "--label" in argv:
+            label = argv[argv.index("--label") + 1]
+        if "--csv" in argv:
+            write_counts(res, classes, argv[argv.index("--csv") + 1], label)
+        show(res, classes)
+        return 0
+    if len(argv) == 5 and argv[0] == "check":
+        try:
+            res, classes = per_op(argv[1], argv[2])
+        except SystemExit as e:
+            print(f"FAIL  {argv[4]}  costs: {e}")
+            print("SUMMARY passed=0 failed=1 xfail=0 skipped=0")
+            return 1
+        return 0 if check(res, classes, argv[3], argv[4]) else 1
+    if len(argv) >= 6 and argv[0] == "bench":
+        pti, serial, plugin, tables = argv[1], argv[3], argv[4], argv[5:]
+        res, classes = per_op(serial, plugin)
+        loaded = [(os.path.basename(t).rsplit(".", 1)[0], load_table(t)) for t in tables]
+        for (name, mode), d in sorted(res.items()):
+            print(f"{name},{mode},{pti},plugin_instructions_per_op,{d['insns']:.1f}")
+            for c in classes:
+                if d[c] >= 0.005:
+                    print(f"{name},{mode},{pti},count_{c}_per_op,{d[c]:.3f}")
+            for i, (tn, t) in enumerate(loaded):
+                metric = "modeled_cycles_per_op" + ("" if i == 0 else "@" + tn)
+                print(f"{name},{mode},{pti},{metric},{modeled(d, classes, t):.1f}")
+        return 0
+    if len(argv) == 3 and argv[0] == "table":
+        complete_table(argv[1], argv[2])
+        return 0
+    if len(argv) == 3 and argv[0] == "model":
+        table = load_table(argv[2])
+        with open(argv[1]) as f:
+            rows = list(csv.DictReader(f))
+        classes = [c for c in rows[0].keys() if c not in ("label", "benchmark", "mode", "insns")] if rows else []
+        print("label,benchmark,mode,insns,modeled_cycles")
+        for r in rows:
+            d = {c: float(r[c]) for c in classes + ["insns"]}
+            print(f"{r['label']},{r['benchmark']},{r['mode']},{d['insns']:.1f},{modeled(d, classes, table):.1f}")
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
