@@ -72,6 +72,7 @@ build kt-spread spread.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-migrate migrate.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-ptstop ptstop.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-ptprologue ptprologue.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
+build kt-costs costs.c -static -I"$KML_TOP/libkml" -I"$KML_TOP/tests/cost" "$LK/libkml.a"
 for t in $SHIM_TESTS threads; do
 	extra= dyn=
 	[ $t = threads ] && extra=-pthread
@@ -112,11 +113,12 @@ build kt-threads threads.c -pthread
 # The benchmarks (tests/bench): kbench plain and through the shim, and
 # the program its fork_exec runs; build() with tests/bench as source dir.
 B=$KML_TOP/tests/bench
-G=$B build kbench kbench.c -static
-G=$B build kbench.shim kbench.c -static -Wl,--eh-frame-hdr -Wl,--whole-archive "$LK/libkml-rewrite.a" "$LK/libkml.a" \
+G=$B build kbench kbench.c -static -I"$KML_TOP/tests/cost"
+G=$B build kbench.shim kbench.c -static -I"$KML_TOP/tests/cost" -Wl,--eh-frame-hdr -Wl,--whole-archive "$LK/libkml-rewrite.a" "$LK/libkml.a" \
 	-Wl,--no-whole-archive -lcapstone
 G=$B build kb-nop nop.c -static
 G=$B build kb-nop-dyn nop.c
+G=$B build kb-mark mark.c -static -I"$KML_TOP/tests/cost"
 
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,tests,trusted,lib64}

@@ -236,6 +236,13 @@ x86)
 	echo "KMLTEST: PLAN $(( $# * 3 ))"
 	run_x86 "$@"
 	;;
+costs)
+	# Booted with the cost plugin (tests/harness/run-tests.sh): kt-costs
+	# marks its regions, the host counts and judges (scripts/costs.py).
+	echo "KMLTEST: PLAN 2"
+	run_test costs normal /bin/kt-costs normal /bin /trusted
+	run_test costs trusted /trusted/kt-costs trusted /bin /trusted
+	;;
 dir)
 	# Booted with kml_trusted_dir= (see tests/harness/run-tests.sh).
 	echo "KMLTEST: PLAN 1"

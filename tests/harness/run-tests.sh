@@ -5,6 +5,7 @@
 #
 #   MATRIX="cpu,pti,smp[,kernel parameter] ..."
 #       default: max,on,2 max,off,1 qemu64,on,1 qemu64,off,2,kml_fastpath=off max,on,1,kml=off
+#       ("none": no matrix boots, nor the trusted-dir one)
 #   DIRECT="cpu,pti,smp[,param] ..."   matrix boots that also run the C
 #                             tests through the direct-call shim and the
 #                             rewriter (kmltest.direct=1; default: the
@@ -38,6 +39,15 @@
 #                             from /bin and from /trusted, one boot each,
 #                             each ending in the stock report and a panic
 #                             (default 1)
+#   COSTS="cpu,pti,smp[,param] ..."  boots with the cost plugin
+#                             (tests/cost): kt-costs marks each system
+#                             call and context-switch path, and the host
+#                             checks the costly instructions per operation
+#                             against tests/cost/expect.txt (default:
+#                             max,off,1 max,on,1 qemu64,off,1,kml_fastpath=off
+#                             qemu64,on,1; "" skips them); before them, on
+#                             the host, the plugin's classifier is tested
+#                             (tests/cost/classify-test.c, one test)
 #   LTP=dir LTP_TESTS=file    an installed LTP (bring-your-own) and a list
 #                             of its tests (runtest format): one boot runs
 #                             each from /opt/ltp and from /trusted; a test
@@ -54,6 +64,7 @@ X86=${X86:-1}
 INSN=${INSN:-1}
 OVERFLOW=${OVERFLOW:-1}
 DEBUG_BOOT=${DEBUG_BOOT:-1}
+COSTS=${COSTS-"max,off,1 max,on,1 qemu64,off,1,kml_fastpath=off qemu64,on,1"}
 [ "${DEBUG:-0}" != 0 ] && DEBUG_BOOT=0
 DEBUG_TESTS=boot,signals,redzone,badstack,ptrace,regs,gs,direct,ptstop,ptprologue,rewritten
 
@@ -83,13 +94,27 @@ else
 	say "rwscan: FAIL"
 	tf=$((tf + 1))
 fi
+# The cost instrument: its classifier, on the host, against a program
+# that holds every class and look-alikes (one test).
+if [ -n "$COSTS" ]; then
+	step "host: the cost plugin's instruction classifier (tests/cost/classify-test.c)"
+	if out=$(bash "$top/scripts/build-cost.sh" --test 2>&1); then
+		say "classify-test: PASS ($(printf '%s\n' "$out" | tail -1))"
+		tp=$((tp + 1))
+	else
+		printf '%s\n' "$out" | grep -E '^not ok|ERROR' | sed 's/^/  /'
+		say "classify-test: FAIL"
+		tf=$((tf + 1))
+	fi
+fi
 xfails= skips=
 runs=$MATRIX
-runs="$runs dir"
+if [ "$MATRIX" = none ]; then runs=; else runs="$runs dir"; fi
 [ "$X86" != 0 ] && runs="$runs x86"
 [ "$INSN" != 0 ] && runs="$runs insn"
 [ "$STRESS" != 0 ] && runs="$runs stress"
 [ "$DEBUG_BOOT" != 0 ] && runs="$runs debug"
+for c in $COSTS; do runs="$runs costs:$c"; done
 for m in $runs; do
 	suite=test timeout=$BOOT_TIMEOUT mem=${MEM:-1G}
 	kernel=${KERNEL:-$BUILD/obj-${KCONFIG:-tiny}/arch/x86/boot/bzImage}
@@ -114,6 +139,9 @@ for m in $runs; do
 			tf=$((tf + 1))
 			continue
 		fi
+	elif [ "${m#costs:}" != "$m" ]; then
+		suite=costs
+		m=${m#costs:}
 	elif [ "$m" = insn ]; then
 		suite=insn timeout=$((BOOT_TIMEOUT + 600)) singlestep=1
 		m="max,on,2,kmltest.direct=1"
@@ -131,6 +159,9 @@ for m in $runs; do
 	[ $suite = x86 ] && label="x86-selftests/$cpu/pti=$pti/smp$smp"
 	[ $suite = dir ] && label="trusted-dir/$cpu/pti=$pti/smp$smp"
 	[ $suite = insn ] && label="every-insn/$cpu/pti=$pti/smp$smp"
+	[ $suite = costs ] && label="costs/$cpu/pti=$pti/smp$smp${param:+/$param}"
+	costs=
+	[ $suite = costs ] && costs=$BUILD/logs/costs-$cpu-pti$pti-smp$smp${param:+-${param//[^a-z0-9=]/_}}.costs
 	log=$BUILD/logs/$suite-$cpu-pti$pti-smp$smp${param:+-${param//[^a-z0-9=]/_}}.log
 	if [ $suite = debug ]; then
 		label="debug-kernel/$cpu/pti=$pti/smp$smp" suite=test
@@ -148,10 +179,20 @@ for m in $runs; do
 	[ $suite = stress ] || [ $suite = insn ] && nmi=0.25
 	append=$param
 	[ $generic = 1 ] && append="${append:+$append }kmltest.fastpath=generic"
+	[ $generic = 1 ] || case " $param " in *" kml_fastpath=off "*) generic=1 ;; esac
+	[ $suite = costs ] && [ $generic = 1 ] && label="$label/generic"
 	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$append" CPU=$cpu PTI=$pti SMP=$smp SUITE=$suite QUIET=1 TIMEOUT=$timeout LOG=$log \
-		NMI_EVERY=$nmi SINGLESTEP=$singlestep KERNEL=$kernel MEM=$mem bash "$top/scripts/qemu-run.sh"
+		NMI_EVERY=$nmi SINGLESTEP=$singlestep KERNEL=$kernel MEM=$mem COSTS=$costs bash "$top/scripts/qemu-run.sh"
 	qrc=$?
 	out=$(bash "$top/tests/harness/check-log.sh" "$log" "$label" "$qrc")
+	if [ $suite = costs ]; then
+		# The counts per operation against tests/cost/expect.txt.
+		cout=$(python3 "$top/scripts/costs.py" check "$log" "$costs" "$top/tests/cost/expect.txt" "$label")
+		out=$(printf '%s\n%s\n' "$out" "$cout" | awk '
+			/^SUMMARY / { for (i = 2; i <= NF; i++) { split($i, kv, "="); sum[kv[1]] += kv[2] }; next }
+			{ print }
+			END { printf "SUMMARY passed=%d failed=%d xfail=%d skipped=%d\n", sum["passed"], sum["failed"], sum["xfail"], sum["skipped"] }')
+	fi
 	if [ -n "$nmi" ]; then
 		nn=$(tr -d '\r' < "$log" | grep -c "NMI received for unknown reason" || true)
 		if [ "$nn" -gt 0 ]; then
