@@ -14,7 +14,7 @@ BZIMAGE := $(BUILD)/obj-$(KFLAVOR)/arch/x86/boot/bzImage
 INITRD := $(BUILD)/initramfs.cpio.gz
 
 
-.PHONY: help deps kernel initramfs run shell test patches clean distclean check-deps bench
+.PHONY: help deps kernel initramfs run shell test patches clean distclean check-deps bench calibrate
 
 help:
 	@echo "make run        build (if needed), boot QEMU, show a program run from /bin and /trusted"
@@ -23,6 +23,7 @@ help:
 	@echo "make kernel     build bzImage (KCONFIG=tiny|debian-cloud|stock, DEBUG=1 for lockdep/KASAN)"
 	@echo "make initramfs  build the guest test programs and the initramfs"
 	@echo "make bench      benchmarks: stock vs KML from /bin, /trusted and through libkml (LMBENCH=dir adds lmbench)"
+	@echo "make calibrate  time this CPU's costly instructions for the cycle model (seconds; build/cycles/local.tsv)"
 	@echo "make patches    export the series with git format-patch, verify it with git am, checkpatch it"
 	@echo "make deps       install everything with apt-get"
 	@echo "make clean      remove build outputs (keeps the unpacked source and ccache)"
@@ -51,6 +52,9 @@ test: kernel initramfs
 # Builds both kernels itself (tiny config, with and without the series).
 bench: check-deps
 	@bash scripts/bench.sh
+
+calibrate:
+	@bash scripts/calibrate.sh
 
 patches: check-deps
 	@bash scripts/export-series.sh

@@ -2,10 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # "make bench": benchmarks, not tests.  Boots the stock 6.12 kernel (the
 # same configuration without the series) and the KML kernel, under
-# -icount shift=0 (guest TSC = executed instructions: path lengths) and
+# -icount shift=0 (guest TSC = executed instructions: path lengths) with
+# the cost plugin (tests/cost/kml-costs.c: the costly instruction classes
+# per operation, and from them modeled cycles, scripts/costs.py) and
 # under plain TCG (wall time of the emulation, not hardware time), with
-# pti=on and pti=off, and runs tests/bench/bench.sh in each: kbench's 18
-# microbenchmarks, redis, and lmbench when given.  Writes
+# pti=on and pti=off, and runs tests/bench/bench.sh in each: kbench's 19
+# microbenchmarks, redis, and lmbench when given.  The headline figure is
+# modeled cycles per operation: counts times the cost table of "make
+# calibrate" (this CPU; build/cycles/local.tsv), and also with the
+# reference table of our build machines' Xeon (bench/cycles/xeon-*.tsv).
+# Writes
 #   bench/results/latest.csv   benchmark,mode,pti,metric,value
 #   bench/results/latest.md    the tables
 #   bench/results/latest.png   speedups over stock (gnuplot)
@@ -22,6 +28,8 @@
 #   REDIS_N=2000      requests per redis test (0: no redis)
 #   LMBENCH=dir       lmbench's bin directory: run its lat_* programs too
 #   CPU=max           QEMU CPU model
+#   CYCLES=file       the cost table of the headline (default: make
+#                     calibrate's build/cycles/local.tsv, made if missing)
 #   RESULTS=dir       where the results go (default bench/results)
 #   README=0          leave README.md alone
 #   REUSE_LOGS=1      do not boot where a finished log of this run exists
@@ -58,9 +66,17 @@ fi
 step "building the KML kernel and the stock kernel (same config, no series)"
 KML_KERNEL=$(KCONFIG=tiny DEBUG=0 bash "$KML_TOP/scripts/build-kernel.sh" | tail -1)
 STOCK_KERNEL=$(KCONFIG=stock DEBUG=0 bash "$KML_TOP/scripts/build-kernel.sh" | tail -1)
-step "building the image"
+step "building the image and the cost plugin"
 INITRD=$(bash "$KML_TOP/scripts/mkinitramfs.sh" | tail -1)
 export INITRD
+bash "$KML_TOP/scripts/build-cost.sh" || die "building the cost plugin failed"
+[ -n "${CYCLES:-}" ] || [ -f "$BUILD/cycles/local.tsv" ] || bash "$KML_TOP/scripts/calibrate.sh"
+bash "$KML_TOP/scripts/calibrate.sh" >/dev/null 2>&1 || true
+CYCLES=${CYCLES:-$BUILD/cycles/local.tsv}
+[ -f "$CYCLES" ] || die "no cost table at $CYCLES (make calibrate)"
+REF_CYCLES=$(ls "$BUILD"/cycles/xeon-*.tsv 2>/dev/null | tail -1)
+cycles_cpu=$(awk -F'\t' '/^# cpu/ {print $2; exit}' "$CYCLES")
+ref_cpu=$([ -n "$REF_CYCLES" ] && awk -F'\t' '/^# cpu/ {print $2; exit}' "$REF_CYCLES")
 
 kver=$(cat "$(dirname "$KML_KERNEL")/../../../include/config/kernel.release")
 skver=$(cat "$(dirname "$STOCK_KERNEL")/../../../include/config/kernel.release")
@@ -83,7 +99,9 @@ boot() {	# index kernel pti clock
 	local i=$1 k=$2 pti=$3 clock=$4 kernel=$KML_KERNEL ic=0 rc
 	[ "$k" = stock ] && kernel=$STOCK_KERNEL
 	[ "$clock" = icount ] && ic=1
-	local log=$BUILD/logs/bench-$k-pti$pti-$clock.log
+	local log=$BUILD/logs/bench-$k-pti$pti-$clock.log costs= app=$append
+	# The instruction-counting boots also count the costly classes.
+	[ $ic = 1 ] && costs=$log.costs app="$append kmltest.costs=1"
 	if [ "${REUSE_LOGS:-0}" = 1 ] && grep -q KMLTEST-END "$log" 2>/dev/null; then
 		say "[$i/${#runs[@]}] reusing $log"
 		return
@@ -91,7 +109,7 @@ boot() {	# index kernel pti clock
 	step "[$i/${#runs[@]}] $k kernel, pti=$pti, $clock ($(( $(date +%s) - t_start )) s so far)"
 	: > "$log"
 	SUITE=bench KERNEL=$kernel ICOUNT=$ic QUIET=1 TIMEOUT=${TIMEOUT:-1500} LOG=$log CPU=$CPU \
-		SMP=1 PTI=$pti APPEND="$append" bash "$KML_TOP/scripts/qemu-run.sh" &
+		SMP=1 PTI=$pti APPEND="$app" COSTS=$costs bash "$KML_TOP/scripts/qemu-run.sh" &
 	local qpid=$!
 	tail -n +1 -f --pid=$qpid "$log" 2>/dev/null | tr -d '\r' | awk -v ic=$ic '
 		/^KMLBENCH: / {
@@ -108,6 +126,8 @@ boot() {	# index kernel pti clock
 	if tr -d '\r' < "$log" | grep -qE 'Kernel panic|Oops|BUG:|WARNING:|general protection'; then
 		die "the kernel reported a problem in the $k pti=$pti $clock boot; log: $log"
 	fi
+	bash "$KML_TOP/tests/harness/check-log.sh" "$log" "bench/$k/pti=$pti/$clock" 0 --no-results >/dev/null ||
+		die "the log judge found a kernel complaint in the $k pti=$pti $clock boot; log: $log"
 }
 
 i=0
@@ -204,6 +224,10 @@ expect_list=$(tr ',' ' ' <<< "${BENCH_ONLY:-}")
 			exit err
 		}' || die "the results of the $k pti=$pti $clock boots are incomplete or wrong"
 	done
+	# The costly instruction classes and modeled cycles (icount boots).
+	python3 "$KML_TOP/scripts/costs.py" bench "$pti" "$k" "$BUILD/logs/bench-$k-pti$pti-icount.log" \
+		"$BUILD/logs/bench-$k-pti$pti-icount.log.costs" "$CYCLES" $REF_CYCLES ||
+		die "the cost counts of the $k pti=$pti icount boot do not add up"
 	done
 	done
 } > "$csv.tmp"
@@ -218,13 +242,45 @@ md=$RESULTS/latest.md
 	echo "kbench: median of $BENCH_BATCHES batches of about $BENCH_MS ms (guest clock) each;"
 	echo "TCG wall: the median of $TCG_BOOTS boots' medians (min-max: lowest and highest"
 	echo "batch of all of them); redis: one run per boot, the median over the boots."
+	echo "**Modeled cycles** (the headline) are a model, not a measurement: the"
+	echo "instructions of each costly class per operation, counted exactly by the"
+	echo "cost plugin under \`-icount\`, times that class's cost, and every other"
+	echo "instruction at one calibrated cost (\`make calibrate\`; the tables name"
+	echo "their CPU and sources; Documentation/kml.rst, \"What a real CPU pays\")."
 	echo "Instructions are guest TSC ticks under \`-icount shift=0\` (deterministic"
 	echo "path lengths). TCG wall times are emulation times, not hardware figures:"
 	echo "TCG exaggerates CR3 switches (pti=on) and everything that flushes its TLB."
-	echo "Speedup = stock / mode."
+	echo "No figure here is a hardware cycle count. Speedup = stock / mode."
 	echo
-	awk -F, -v modes="$MODES" -v ptis="$PTIS" '
-	NR > 1 { v[$1, $2, $3, $4] = $5; if (!($1 in seen)) { seen[$1] = 1; b[nb++] = $1 } }
+	awk -F, -v modes="$MODES" -v ptis="$PTIS" -v cpu="$cycles_cpu" -v refcpu="$ref_cpu" \
+	    -v refname="$([ -n "$REF_CYCLES" ] && basename "$REF_CYCLES" .tsv)" '
+	NR > 1 {
+		v[$1, $2, $3, $4] = $5; if (!($1 in seen)) { seen[$1] = 1; b[nb++] = $1 }
+		if ($4 ~ /^count_.*_per_op$/) {
+			c = $4; sub(/^count_/, "", c); sub(/_per_op$/, "", c)
+			if ($5 + 0 >= 0.05) cls[$1, $2, $3] = cls[$1, $2, $3] (cls[$1, $2, $3] == "" ? "" : ", ") c " " $5 + 0
+		}
+	}
+	# The costly instructions per operation, as counted: one cell per mode.
+	function costly(p,    i, j, m, nm, rows) {
+		nm = split(modes, m, " ")
+		rows = ""
+		for (i = 0; i < nb; i++) {
+			for (j = 1; j <= nm; j++)
+				if ((b[i], m[j], p, "modeled_cycles_per_op") in v) break
+			if (j > nm) continue
+			rows = rows "| " b[i] " |"
+			for (j = 1; j <= nm; j++)
+				rows = rows " " ((b[i], m[j], p, "modeled_cycles_per_op") in v ? cls[b[i], m[j], p] : "n/a") " |"
+			rows = rows "\n"
+		}
+		if (rows == "") return
+		printf "#### Costly instructions per operation (counted; classes of 0.05 and more), pti=%s\n\n| benchmark |", p
+		for (j = 1; j <= nm; j++) printf " %s |", m[j]
+		printf "\n|---|"
+		for (j = 1; j <= nm; j++) printf "---|"
+		printf "\n%s\n", rows
+	}
 	function cell(x) { return x == "" ? "n/a" : x }
 	function sp(s, x) { return (s == "" || x == "" || x <= 0) ? "n/a" : sprintf("%.2fx", s / x) }
 	function table(metric, title, p,    i, j, m, nm, s, rows, sps) {
@@ -260,6 +316,10 @@ md=$RESULTS/latest.md
 	}
 	END {
 		np = split(ptis, pp, " ")
+		for (k = 1; k <= np; k++) table("modeled_cycles_per_op", "Modeled cycles per operation (a model; cost table of " cpu ")", pp[k])
+		if (refname != "")
+			for (k = 1; k <= np; k++) table("modeled_cycles_per_op@" refname, "Modeled cycles per operation (a model; reference table of " refcpu ")", pp[k])
+		for (k = 1; k <= np; k++) costly(pp[k])
 		for (k = 1; k <= np; k++) table("instructions_per_op", "Instructions per operation (-icount shift=0)", pp[k])
 		for (k = 1; k <= np; k++) table("tcg_wall_ns_per_op", "TCG wall ns per operation, median (min-max)", pp[k])
 		for (k = 1; k <= np; k++) table("ops_per_s", "redis-benchmark requests per second (TCG wall)", pp[k])
@@ -270,11 +330,11 @@ md=$RESULTS/latest.md
 } > "$md"
 say "wrote $md"
 
-# The chart: speedup over stock in instructions, per benchmark and mode.
+# The chart: speedup over stock in modeled cycles, per benchmark and mode.
 png=$RESULTS/latest.png
 dat=$BUILD/bench-speedup.dat
 awk -F, -v ptis="$PTIS" '
-NR > 1 && $4 == "instructions_per_op" && $1 !~ /^lmbench_/ {
+NR > 1 && $4 == "modeled_cycles_per_op" && $1 !~ /^lmbench_/ {
 	v[$1, $2, $3] = $5; if (!($1 in seen)) { seen[$1] = 1; b[nb++] = $1 } }
 END {
 	np = split(ptis, pp, " ")
@@ -296,7 +356,7 @@ END {
 }' "$csv" > "$dat"
 chart=
 if ! grep -q '^[a-z]' "$dat"; then
-	say "no kbench or redis figures in both kernels: no chart"
+	say "no modeled kbench or redis figures in both kernels: no chart"
 else
 	nptis=$(wc -w <<< "$PTIS")
 	{
@@ -305,13 +365,13 @@ else
 		echo "set style data histograms; set style histogram clustered gap 1"
 		echo "set style fill solid 0.8 border -1; set boxwidth 0.9"
 		echo "set termoption noenhanced; set xtics rotate by -40 nomirror; set grid ytics"
-		echo "set ylabel 'speedup over stock (instructions, -icount)'"
+		echo "set ylabel 'speedup over stock (modeled cycles)'"
 		echo "set key top right; set yrange [0:*]"
 		echo "set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb 'black'"
 		echo "set multiplot layout $nptis,1"
 		idx=0
 		for pti in $PTIS; do
-			echo "set title 'KML $kver vs stock $skver, pti=$pti (QEMU $qver, TCG -icount shift=0): higher is better'"
+			echo "set title 'KML $kver vs stock $skver, pti=$pti: modeled cycles (counts under QEMU $qver -icount, costs of $cycles_cpu), higher is better'"
 			echo "plot '$dat' index $idx using 2:xtic(1) title 'kml-normal', '' index $idx using 3 title 'kml-trusted', '' index $idx using 4 title 'kml-direct'"
 			idx=$((idx + 1))
 		done

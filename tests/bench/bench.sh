@@ -13,13 +13,17 @@
 #   KMLBENCH-CHECK: <mode> cpl=<n> direct_calls=<delta>
 #   KMLBENCH-REDIS: <mode> <test> <requests per second>
 #   KMLBENCH-LMBENCH: <mode> <bench> <microseconds>
+#   KMLCOSTRUN: ...  (with kmltest.costs=1: the regions marked for the
+#                    cost plugin, tests/cost/kml-mark.h; kbench -m, and
+#                    each redis test between two kb-mark runs)
 # Kernel parameters: kmltest.bench_ms=, kmltest.bench_batches=,
 # kmltest.bench_only=a,b (kbench names, or "none"), kmltest.redis_n=
-# (0: no redis).
+# (0: no redis), kmltest.costs=1 (the boot has the cost plugin).
 bb=/bin/busybox
-ms=20 batches=5 only= redis_n=2000
+ms=20 batches=5 only= redis_n=2000 costs=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
+	kmltest.costs=*) costs=${arg#*=} ;;
 	kmltest.bench_ms=*) ms=${arg#*=} ;;
 	kmltest.bench_batches=*) batches=${arg#*=} ;;
 	kmltest.bench_only=*) only=$(echo "${arg#*=}" | tr , ' ') ;;
@@ -58,8 +62,10 @@ if [ "$only" != none ]; then
 		check_mode $mode $prog
 		# kbench.shim is static; fork_exec_dyn's program loads the rewriter
 		[ $mode = kml-direct ] && echo /lib/libkml-rewrite.so > $PRELOAD
+		mark=
+		[ "$costs" = 1 ] && mark=-m
 		# shellcheck disable=SC2086
-		$prog -t "$ms" -b "$batches" $mode $only
+		$prog $mark -t "$ms" -b "$batches" $mode $only
 		rm -f $PRELOAD
 	done
 fi
@@ -81,10 +87,17 @@ if [ "$redis_n" != 0 ] && [ -x /bin/redis-server ]; then
 		done
 		echo "KMLBENCH-INFO: redis $mode server KernelMode" \
 			"$($bb awk '/KernelMode/ {print $2}' /proc/$pid/status)"
-		$dir/redis-benchmark -q -n "$redis_n" -c 1 -P 1 -t set,get,incr,lpush,lpop 2>/dev/null |
-			$bb tr '\r' '\n' |
-			$bb awk -v m=$mode '/requests per second/ {
-				sub(":", "", $1); printf "KMLBENCH-REDIS: %s %s %s\n", m, tolower($1), $2 }'
+		# One test at a time, each a marked region when the boot counts
+		# costs: per request, they then include the client's start.
+		for t in set get incr lpush lpop; do
+			[ "$costs" = 1 ] && /bin/kb-mark begin
+			out=$($dir/redis-benchmark -q -n "$redis_n" -c 1 -P 1 -t $t 2>/dev/null)
+			[ "$costs" = 1 ] && /bin/kb-mark end &&
+				echo "KMLCOSTRUN: redis_$t $mode batch ops=$redis_n w=1"
+			echo "$out" | $bb tr '\r' '\n' |
+				$bb awk -v m=$mode '/requests per second/ {
+					sub(":", "", $1); printf "KMLBENCH-REDIS: %s %s %s\n", m, tolower($1), $2 }'
+		done
 		echo "KMLBENCH-INFO: redis $mode direct calls: $(( $(direct_calls) - d0 ))"
 		rm -f $PRELOAD
 		kill $pid

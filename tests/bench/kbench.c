@@ -19,6 +19,16 @@
  *
  * "kbench -c" prints the privilege level it runs at (CS & 3).
  *
+ * Every timed region is also marked for the cost plugin (tests/cost,
+ * kml-mark.h: NOPs on a CPU).  With -m, kbench prints after each run of
+ * a benchmark, the warm-up and calibration runs included, how to weigh
+ * the regions it marked:
+ *
+ *   KMLCOSTRUN: <bench> <MODE> <cal|batch> ops=<n> w=<w1>,...
+ *
+ * so that the host can turn the plugin's counts into counts per
+ * operation (scripts/costs.py).
+ *
  * fork_exec runs kb-nop (nop.c, static) from the directory kbench is in,
  * so that every mode execs the same small program; fork_exec_dyn runs
  * kb-nop-dyn, the same linked with libc.so: ld.so and libc's start-up, and
@@ -43,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
+#include "kml-mark.h"
 
 #define FILE_PATH "/etc/passwd"
 #define NSELECT 10
@@ -66,8 +77,28 @@ static struct clk now(void)
 	return c;
 }
 
+/* The marked regions of the current run and their weights (see top). */
+#define MAX_REGIONS 64
+static double region_w[MAX_REGIONS];
+static int regions;
+static int mark_runs;
+
+/* The start of a timed region: its clock, then the cost marker. */
+static struct clk start(void)
+{
+	struct clk c = now();
+
+	kml_mark_begin();
+	if (regions < MAX_REGIONS)
+		region_w[regions] = 1;
+	regions++;
+	return c;
+}
+
 static struct cost since(struct clk a)
 {
+	kml_mark_end();
+
 	struct clk b = now();
 	struct cost c;
 
@@ -86,7 +117,7 @@ static void die(const char *what)
 
 /* Times @stmt run @n times. */
 #define TIMED(n, stmt) do {					\
-	struct clk t0_ = now();					\
+	struct clk t0_ = start();				\
 	for (long i_ = 0; i_ < (n); i_++) {			\
 		stmt;						\
 	}							\
@@ -268,7 +299,7 @@ static struct cost b_pagefault(long n)
 		p = mmap(NULL, k * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			die("mmap");
-		struct clk t0 = now();
+		struct clk t0 = start();
 
 		for (i = 0; i < k; i++)
 			p[i * 4096] = 1;
@@ -307,7 +338,7 @@ static struct cost b_ctxsw(long n)
 	long rounds = (n + 1) / 2;
 
 	{
-		struct clk t0 = now();
+		struct clk t0 = start();
 
 		for (long i = 0; i < rounds; i++)
 			round_trip();
@@ -315,7 +346,7 @@ static struct cost b_ctxsw(long n)
 	}
 	CHECK(pipe(p));
 	{
-		struct clk t0 = now();
+		struct clk t0 = start();
 
 		for (long i = 0; i < 2 * rounds; i++)
 			if (write(p[1], &c, 1) != 1 || read(p[0], &c, 1) != 1)
@@ -326,6 +357,11 @@ static struct cost b_ctxsw(long n)
 	close(p[1]);
 	rt.ticks = (rt.ticks - self.ticks) * n / (2.0 * rounds);
 	rt.ns = (rt.ns - self.ns) * n / (2.0 * rounds);
+	/* the same weights for the cost counts of the two regions */
+	if (regions == 2) {
+		region_w[0] = n / (2.0 * rounds);
+		region_w[1] = -n / (2.0 * rounds);
+	}
 	return rt;
 }
 
@@ -410,6 +446,29 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Runs @b over @n operations; with -m, says how to weigh its regions. */
+static struct cost run_once(const struct bench *b, const char *mode, long n, int batch)
+{
+	struct cost c;
+	int i;
+
+	regions = 0;
+	c = b->run(n);
+	if (regions > MAX_REGIONS) {
+		fprintf(stderr, "kbench: %s: %d marked regions, at most %d\n", b->name,
+			regions, MAX_REGIONS);
+		exit(1);
+	}
+	if (mark_runs) {
+		printf("KMLCOSTRUN: %s %s %s ops=%ld w=", b->name, mode, batch ? "batch" : "cal", n);
+		for (i = 0; i < regions; i++)
+			printf("%s%.6g", i ? "," : "", region_w[i]);
+		putchar('\n');
+		fflush(stdout);
+	}
+	return c;
+}
+
 static void run_bench(const struct bench *b, const char *mode, double target_ns, int batches)
 {
 	double ticks[64], ns[64];
@@ -420,9 +479,9 @@ static void run_bench(const struct bench *b, const char *mode, double target_ns,
 	if (b->setup)
 		b->setup();
 	/* warm up, then grow n until one batch takes a quarter of the target */
-	b->run(1);
+	run_once(b, mode, 1, 0);
 	for (;;) {
-		c = b->run(n);
+		c = run_once(b, mode, n, 0);
 		if (c.ns >= target_ns / 4 || n >= (1L << 30))
 			break;
 		n *= 2;
@@ -430,7 +489,7 @@ static void run_bench(const struct bench *b, const char *mode, double target_ns,
 	if (c.ns > 0 && c.ns < target_ns)
 		n = (long)(n * target_ns / c.ns) + 1;
 	for (i = 0; i < batches; i++) {
-		c = b->run(n);
+		c = run_once(b, mode, n, 1);
 		ticks[i] = c.ticks / n;
 		ns[i] = c.ns / n;
 	}
@@ -446,7 +505,7 @@ static void run_bench(const struct bench *b, const char *mode, double target_ns,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: kbench [-t ms] [-b batches] MODE [BENCH...] | kbench -l | kbench -c\n");
+	fprintf(stderr, "usage: kbench [-m] [-t ms] [-b batches] MODE [BENCH...] | kbench -l | kbench -c\n");
 	exit(2);
 }
 
@@ -457,8 +516,11 @@ int main(int argc, char **argv)
 	ssize_t len;
 	char *slash;
 
-	while ((opt = getopt(argc, argv, "t:b:lc")) != -1) {
+	while ((opt = getopt(argc, argv, "t:b:lcm")) != -1) {
 		switch (opt) {
+		case 'm':
+			mark_runs = 1;
+			break;
 		case 't':
 			target_ms = atof(optarg);
 			break;
