@@ -197,7 +197,8 @@ def modeled(d, classes, table):
 def check(res, classes, expect, label):
     """expect lines: name mode class op value [when]; op is == <= >=;
     value is a number or @region/mode[+k] (that region's count of the
-    class, plus k); a line with "when" counts only where LABEL has it."""
+    class, plus k); a line with "when" counts only where LABEL has it
+    ("!when": where it has not)."""
     passed = failed = 0
     with open(expect) as f:
         for line in f:
@@ -206,7 +207,7 @@ def check(res, classes, expect, label):
                 continue
             w = line.split()
             name, mode, cls, op = w[0], w[1], w[2], w[3]
-            if len(w) > 5 and w[5] not in label:
+            if len(w) > 5 and (w[5][1:] in label if w[5][0] == "!" else w[5] not in label):
                 continue
             if w[4].startswith("@"):
                 ref, _, plus = w[4][1:].partition("+")

@@ -20,8 +20,8 @@
 #include <unistd.h>
 #include "kt.h"
 
-#define KML_CS		0x38
-#define KERNEL_DS	0x18
+#define KML_CS		0x80	/* GDT entry 16 */
+#define KML_DS		0x88	/* GDT entry 17 */
 #define USER_CS		0x33
 #define USER_DS		0x2b
 
@@ -72,17 +72,17 @@ int main(void)
 {
 	int cpl = kt_cpl(), st, r, i;
 	int kml = cpl == 0;
-	/* Every GDT slot (1-16) with RPL 0, and __KML_CS with RPL 1 and 2. */
-	unsigned short bad[18];
+	/* Every GDT slot (1-17) with RPL 0, and __KML_CS with RPL 1 and 2. */
+	unsigned short bad[19];
 	struct user_regs_struct regs, orig;
 	pid_t pid;
 
 	kt_check(kt_kernel_mode() == kml, "/proc/self/status KernelMode is %d at CPL %d",
 		 kt_kernel_mode(), cpl);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < 17; i++)
 		bad[i] = (i + 1) * 8;
-	bad[16] = KML_CS | 1;
-	bad[17] = KML_CS | 2;
+	bad[17] = KML_CS | 1;
+	bad[18] = KML_CS | 2;
 
 	pid = fork();
 	if (pid == 0) {
@@ -92,7 +92,7 @@ int main(void)
 	}
 	waitpid(pid, &st, 0);
 	ptrace(PTRACE_GETREGS, pid, 0, &orig);
-	kt_check(orig.cs == (kml ? KML_CS : USER_CS) && orig.ss == (kml ? KERNEL_DS : USER_DS),
+	kt_check(orig.cs == (kml ? KML_CS : USER_CS) && orig.ss == (kml ? KML_DS : USER_DS),
 		 "GETREGS shows cs %#llx ss %#llx", orig.cs, orig.ss);
 	regs = orig;
 	kt_check(ptrace(PTRACE_SETREGS, pid, 0, &regs) == 0, "SETREGS of unchanged registers works");

@@ -44,10 +44,11 @@ static inline int kt_is_trampoline(unsigned long ip)
 
 /*
  * The GS prologue of the direct-call entry (KML_DIRECT_PROLOGUE): at
- * most KT_PROLOGUE_MAX bytes, ending with POP R11; CLI; CLD.
+ * most KT_PROLOGUE_MAX bytes, ending where POP R11; MOV RSP to RCX; CLD
+ * (the rest of the prologue, up to the stack switch) starts.
  */
 #define KT_PROLOGUE_MAX	64
-static const unsigned char kt_gs_done[] = { 0x41, 0x5b, 0xfa, 0xfc };
+static const unsigned char kt_gs_done[] = { 0x41, 0x5b, 0x48, 0x89, 0xe1, 0xfc };
 
 /* The offset of @pat in the entry's first KT_PROLOGUE_MAX bytes, or -1. */
 static inline long kt_prologue_find(const unsigned char *pat, size_t len)

@@ -153,7 +153,7 @@ int main(void)
 		wr = kt_prologue_find(wrgsbase_r11, sizeof(wrgsbase_r11));
 		mov = kt_prologue_find(mov_offset_r11, sizeof(mov_offset_r11));
 		and = kt_prologue_find(and_r11, sizeof(and_r11));
-		kt_check(done > 0, "the GS prologue ends at +%ld (POP R11; CLI; CLD)", done);
+		kt_check(done > 0, "the GS prologue ends at +%ld (POP R11; MOV RSP to RCX; CLD)", done);
 		if (kernel_fsgsbase())
 			kt_check(and >= 0 && and < mov && mov < wr && wr < done,
 				 "with FSGSBASE: AND R11 at +%ld, MOV R11 from __per_cpu_offset "

@@ -370,7 +370,7 @@ int main(int argc, char **argv)
 		 kml_direct ? "available" : "not available", kt_cpl());
 	if (kml_direct && min_entry) {
 		gs_done_off = kt_prologue_find(kt_gs_done, sizeof(kt_gs_done));
-		kt_check(gs_done_off > 0, "the GS prologue ends at +%ld (POP R11; CLI; CLD)",
+		kt_check(gs_done_off > 0, "the GS prologue ends at +%ld (POP R11; MOV RSP to RCX; CLD)",
 			 gs_done_off);
 	}
 	memset(&sa, 0, sizeof(sa));

@@ -18,9 +18,11 @@
  *     error-code vector comes from a software INT n.
  *
  * What the stub does, touching only the KML IST stack and the destination:
- *   - a KML user frame (CS == __KML_CS and the saved RSP outside the
- *     current task's kernel stack and, while it is in use, this CPU's IRQ
- *     stack: the predicate of kml_user_frame()) moves
+ *   - a KML user frame (the predicate of kml_user_frame(): CS ==
+ *     __KML_CS, the saved RSP outside the current task's kernel stack
+ *     and, while it is in use, this CPU's IRQ stack, and not both RIP and
+ *     RSP in the kernel half but in the KML entry code that runs on the
+ *     program's stack or the top page) moves
  *     to the top of the task's kernel stack, where the CPU would have put
  *     it on a ring 3 -> ring 0 transition, whatever the program's RSP;
  *   - except that #UD, #BP, #GP or #PF of a KML user frame whose RIP lies
@@ -155,13 +157,39 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	 * from a direct call); KML user code never runs then.
 	 */
 	cmpb	$0, PER_CPU_VAR(pcpu_hot + KML_pcpu_hot_hardirq_stack_inuse)
-	je	.Lkml_user_frame
+	je	.Lkml_rip
 	movq	PER_CPU_VAR(pcpu_hot + KML_pcpu_hot_hardirq_stack_ptr), %rax
 	subq	$(IRQ_STACK_SIZE - 8), %rax
 	negq	%rax
 	addq	%rdi, %rax			/* rax = RSP - IRQ stack bottom */
 	cmpq	$IRQ_STACK_SIZE, %rax
 	jb	.Lkernel_frame
+.Lkml_rip:
+	/*
+	 * And so is __KML_CS with both RIP and RSP in the kernel half, but
+	 * in the parts of the KML entry code that run on the program's
+	 * stack and in the top page (a call with a negative number): that
+	 * is kernel code that ran off its stack, into the guard page below
+	 * it say, not a program at a stray address (kml_user_regs()).
+	 */
+	testq	%rdi, %rdi
+	jns	.Lkml_user_frame		/* a user-half RSP */
+	movq	-5*8(%rdx), %rax		/* interrupted RIP */
+	testq	%rax, %rax
+	jns	.Lkml_user_frame
+	cmpq	$-PAGE_SIZE, %rax
+	jae	.Lkml_user_frame
+	subq	kml_entry_code(%rip), %rax
+	cmpq	kml_entry_code+8(%rip), %rax
+	jb	.Lkml_user_frame
+	movq	-5*8(%rdx), %rax
+	subq	kml_entry_code+16(%rip), %rax
+	cmpq	kml_entry_code+24(%rip), %rax
+	jb	.Lkml_user_frame
+	movq	-5*8(%rdx), %rax
+	subq	kml_entry_code+32(%rip), %rax
+	cmpq	kml_entry_code+40(%rip), %rax
+	jae	.Lkernel_frame
 .Lkml_user_frame:
 	movq	-5*8(%rdx), %rax		/* interrupted RIP */
 	addq	$PAGE_SIZE, %rax

@@ -7,9 +7,11 @@
  * the unchanged entry_SYSCALL_64.
  *
  * Entry: SYSCALL executed at CPL 0 by a KML program.  RIP in RCX, RFLAGS
- * in R11, IF/TF/DF/AC cleared by MSR_SYSCALL_MASK, CS/SS from MSR_STAR,
- * RSP still the program's stack: SYSCALL pushes nothing, so its red zone
- * is untouched.  Kernel CR3 already.  GS base: the per-CPU base in both
+ * in R11, IF/TF/DF/AC cleared by MSR_SYSCALL_MASK, CS/SS from MSR_STAR:
+ * __KML_CS and __KML_DS, the program's own selectors (kml_syscall_cs()),
+ * so that the exit can return to it without reloading them.  RSP still
+ * the program's stack: SYSCALL pushes nothing, so its red zone is
+ * untouched.  Kernel CR3 already.  GS base: the per-CPU base in both
  * bases, unless the program wrote GS itself (WRGSBASE, a selector load),
  * which it must not do but which must not crash the kernel either.  On a
  * CPU with FSGSBASE, MSR_LSTAR therefore points to this CPU's copy of
@@ -21,10 +23,13 @@
  * Compared with entry_SYSCALL_64 both skip SWAPGS, the CR3 switch, the
  * user/kernel speculation barriers (IBRS, untraining, branch history) and
  * the clearing of the saved registers: the caller is trusted kernel-mode
- * code.  Both build a complete pt_regs with __KML_CS and __KERNEL_DS, so
+ * code.  Both build a complete pt_regs with __KML_CS and __KML_DS, so
  * seccomp, ptrace, audit, signals, perf and core dumps see every register
- * and the real selectors.  Both return with IRET at CPL 0, never SYSRET
- * (which lands at CPL 3).
+ * and the real selectors.  Both return at CPL 0, never with SYSRET (which
+ * lands at CPL 3): where the frame is as SYSCALL left it (RCX the return
+ * address, R11 the flags, TF clear and IF set, as the checks before a
+ * stock SYSRET), with POPF and "sti; jmp *%rcx" (KML_RETURN_JMP), else
+ * with IRET.
  *
  * entry_SYSCALL_64_kml runs the generic do_syscall_64().
  *
@@ -78,7 +83,7 @@
  * After SYSCALL the flags are in R11 and the return address in RCX.
  */
 .macro KML_PUSH_HWFRAME sp, flags=%r11, ip=%rcx
-	pushq	$__KERNEL_DS				/* pt_regs->ss */
+	pushq	$__KML_DS				/* pt_regs->ss */
 	pushq	\sp					/* pt_regs->sp */
 	pushq	\flags					/* pt_regs->flags */
 	pushq	$__KML_CS				/* pt_regs->cs */
@@ -127,23 +132,71 @@
 .endm
 
 /*
+ * The return to KML user code without IRET.  \frame is where %rsp points
+ * in pt_regs (the pt_regs offset of the slot at %rsp), every register but
+ * RSP is the program's, and RCX is the return address (pt_regs->ip), as
+ * after SYSCALL.  POPF restores the flags with IF still clear (the
+ * frame's TF is clear, checked by the caller: a trap would land in
+ * kernel text), then the stack is the program's and STI's interrupt
+ * shadow covers the JMP, so the first interrupt lands at the return
+ * address, a KML user frame.  An NMI, #MC or #DB between the MOV and the
+ * JMP sees a KML user frame at a kernel RIP (RSP is the program's), as in
+ * the direct call's exit below.  The CPU's CS and SS stay what they are:
+ * the caller has made sure they are the program's.
+ */
+.macro KML_RETURN_JMP frame=0
+	pushq	EFLAGS-\frame(%rsp)
+	andq	$~X86_EFLAGS_IF, (%rsp)
+	popfq
+	movq	RSP-\frame(%rsp), %rsp
+	sti
+	ANNOTATE_RETPOLINE_SAFE
+	jmp	*%rcx
+.endm
+
+/*
  * The fast path of both kinds of entry, with pt_regs built: with no
  * syscall work and a valid number, call the system call; with no exit
  * work after it, restore the registers (KML_FAST_RESTORE) and fall
  * through to the caller's return, with %rsp still at pt_regs.  Anything
  * else goes to the generic paths.
  */
+/* To the generic path; a direct call's first clears IF, as SYSCALL does. */
+.macro KML_TO_GENERIC cc, direct
+.if \direct
+	j\cc	.Lkml_generic_direct
+.else
+	j\cc	.Lkml_generic
+.endif
+.endm
+
 .macro KML_FAST_CALL direct=0
 	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
 	testq	$KML_SYSCALL_WORK_ANY_MASK, KML_TASK_ti_syscall_work(%rbx)
-	jnz	.Lkml_generic
+	KML_TO_GENERIC nz, \direct
 	cmpq	$KML_NR_SYSCALLS, %rax
-	jae	.Lkml_generic
+	KML_TO_GENERIC ae, \direct
+.if !\direct
+	/*
+	 * The fast exit (KML_RETURN_JMP) wants TF clear and IF set in the
+	 * flags, in R11 after SYSCALL (and saved, KML_FAST_RESTORE reloads
+	 * it): a program that single-steps itself over SYSCALL (TF set
+	 * before it, the trap expected after it) or that calls with
+	 * interrupts off takes the generic path, and its IRET.  A direct
+	 * call's flags are always IF alone.
+	 */
+	andl	$(X86_EFLAGS_TF | X86_EFLAGS_IF), %r11d
+	cmpl	$X86_EFLAGS_IF, %r11d
+	jne	.Lkml_generic
+.endif
 	/*
 	 * No array_index_nospec() on the number: it comes from trusted
-	 * kernel-mode code, which could read any table itself.
+	 * kernel-mode code, which could read any table itself.  A direct
+	 * call runs with IF set already.
 	 */
+.if !\direct
 	sti
+.endif
 	movq	%rsp, %rdi
 	movq	sys_call_table(, %rax, 8), %rax
 	CALL_NOSPEC rax
@@ -174,21 +227,32 @@
 .endm
 
 /*
- * Direct calls: the entry state after the prologue.  The return address
- * is in %r11 and becomes pt_regs->ip; pt_regs->cx keeps the caller's RCX,
- * so that a site that calls through RCX (libkml) is restarted like one
- * that calls through RAX.  The stack pointer after the call returns is
- * pt_regs->sp, and the flags are IF and the fixed bit only: a direct call
- * does not preserve the arithmetic flags, and TF never reaches here
- * (kml_exc_debug_user()).  As after SYSCALL, R11 holds those flags, and
+ * Direct calls, the entry state after the prologue, with IF still set:
+ * the return address is in %r11 and becomes pt_regs->ip; RCX holds the
+ * program's RSP after the return, pt_regs->sp.  pt_regs->cx is the entry
+ * itself (\entry): a direct call clobbers RCX, and that is what a
+ * restarted "call *%rcx" (libkml, ip - 2) must find there, while a
+ * "call *%rax" site (rax = orig_ax on restart) does not care.  The flags
+ * are IF and the fixed bit only: a direct call does not preserve the
+ * arithmetic flags, and TF never reaches here (kml_exc_debug_user(),
+ * kml_exc_debug_switch()).  As after SYSCALL, R11 holds those flags, and
  * the fast exit returns the return address in RCX.
  */
 .set KML_DIRECT_RFLAGS, X86_EFLAGS_IF | X86_EFLAGS_FIXED
-.macro KML_DIRECT_SAVE
+.macro KML_DIRECT_SAVE entry
 	UNWIND_HINT_END_OF_STACK		/* the prologue popped */
-	KML_SYSCALL_SAVE flags=$KML_DIRECT_RFLAGS, ip=%r11
+	KML_PUSH_HWFRAME sp=%rcx, flags=$KML_DIRECT_RFLAGS, ip=%r11
+	pushq	%rax				/* pt_regs->orig_ax */
+	PUSH_REGS rcx=$\entry rax=$-ENOSYS
 	movq	$KML_DIRECT_RFLAGS, R11(%rsp)	/* R11 as after SYSCALL */
 	incq	PER_CPU_VAR(kml_direct_calls)
+	/*
+	 * The return address, for the generic exit to know the frame as
+	 * this call's own (.Lkml_return), unless something writes the
+	 * registers meanwhile (kml_force_generic_exit() clears it).
+	 */
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rcx
+	movq	%r11, KML_TASK_thread_direct_ip(%rcx)
 	/*
 	 * The call kept the program's CS, __KML_CS, and the kernel runs
 	 * with it: kml_user_frame() takes __KML_CS frames on the task stack
@@ -198,38 +262,68 @@
 .endm
 
 /*
+ * The per-CPU base put back in GS (see the prologue), from the CPU number
+ * in the segment limit of __CPUNODE_SEG (LSL), or in TSC_AUX (RDPID).
+ */
+.macro KML_GS_LSL reg:req
+	GET_PERCPU_BASE \reg
+	wrgsbase \reg
+.endm
+.macro KML_GS_RDPID reg:req
+	rdpid	\reg
+	andq	$VDSO_CPUNODE_MASK, \reg
+	movq	__per_cpu_offset(, \reg, 8), \reg
+	wrgsbase \reg
+.endm
+
+/*
  * Direct calls, the part that runs on the program's stack.  Entered by a
  * call at CPL 0 with IF set, the return address at (%rsp) and the system
- * call number in %rax.  Until the stack switch the frame of any interrupt
- * or exception here is a KML user frame (RSP is the program's), so a
- * signal, a fault on the return address (taken with IF set) or a ptrace
- * stop is handled as at any other user instruction.  cli makes the
- * per-CPU scratch slot and the stack switch safe; a single-step trap
- * before the switch is dropped by kml_exc_debug_user(), which clears TF,
- * so TF never reaches the kernel stack and the whole call is one step, as
- * SYSCALL is.  Only the return address is touched on the stack: nothing
- * below it (the red zone).
+ * call number in %rax.  IF stays set throughout: the system call runs
+ * with interrupts on, so the entry neither clears nor sets IF, and the
+ * exit clears it once (for the exit work check) and sets it once.  Until
+ * the stack switch the frame of any interrupt or exception here is a KML
+ * user frame (RSP is the program's), so a signal, a fault on the return
+ * address or a ptrace stop is handled as at any other user instruction;
+ * from the switch on (\switched) an interrupt is a kernel one, taken on
+ * the task stack below the frame being built, and nothing per-CPU is
+ * held across it (the switch reads the current task's stack, whatever
+ * CPU it runs on).  A single-step trap before the switch is dropped by
+ * kml_exc_debug_user(), which clears TF; the trap after the switch
+ * instruction itself (a tracer's step from a stop right there) lands in
+ * kernel context and is dropped by kml_exc_debug_switch(); so TF never
+ * reaches the system call and the whole call is one step, as SYSCALL is.
+ * Only the return address is touched on the stack: nothing below it
+ * (the red zone).
  */
-.macro KML_DIRECT_PROLOGUE gs_done
+.macro KML_DIRECT_PROLOGUE gs_done, switched
 	/*
 	 * With FSGSBASE, first put the per-CPU GS base back (see the top),
 	 * in R11: a direct call returns the saved flags there, as SYSCALL
-	 * does.  An event between here and the cli enters through a stub
-	 * that does the same, and a signal handler it runs returns through
-	 * sigreturn, another entry: GS is the per-CPU base at the cli.
-	 * Without FSGSBASE a program cannot write the base with WRGSBASE.
-	 * IF is set here, so the task can move to another CPU between
-	 * reading the CPU number and the WRGSBASE, which would then write
-	 * the old CPU's base: a task interrupted before \gs_done is put
-	 * back to the start of the entry when it is switched in on
-	 * another CPU (kml_direct_rewind()), to compute the base again.
+	 * does.  An event after this enters through a stub that does the
+	 * same, and a signal handler it runs returns through sigreturn,
+	 * another entry: GS is the per-CPU base at the switch.  Without
+	 * FSGSBASE a program cannot write the base with WRGSBASE.  IF is
+	 * set, so the task can move to another CPU between reading the CPU
+	 * number and the WRGSBASE, which would then write the old CPU's
+	 * base: a task interrupted before \gs_done is put back to the
+	 * start of the entry when it is switched in on another CPU
+	 * (kml_direct_rewind()), to compute the base again.  The CPU number
+	 * comes from RDPID where the CPU has it (4 cycles against LSL's
+	 * 21 on our Xeon): in user context TSC_AUX is this kernel's (KVM
+	 * restores the host's before any return to user mode, the reason
+	 * the kernel's own GET_PERCPU_BASE avoids RDPID in NMIs).
 	 */
-	ALTERNATIVE "", "GET_PERCPU_BASE %r11; wrgsbase %r11", X86_FEATURE_FSGSBASE
+	ALTERNATIVE_2 "KML_GS_LSL %r11", "KML_GS_RDPID %r11", X86_FEATURE_RDPID, \
+		"", ALT_NOT(X86_FEATURE_FSGSBASE)
 SYM_INNER_LABEL(\gs_done, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
-	popq	%r11
-	cli
+	popq	%r11			/* the return address */
+	movq	%rsp, %rcx		/* the program's RSP after the return */
 	cld
+	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rsp
+SYM_INNER_LABEL(\switched, SYM_L_GLOBAL)
+	ANNOTATE_NOENDBR
 .endm
 
 /*
@@ -255,9 +349,44 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_hwframe, SYM_L_GLOBAL)
 	movslq	%eax, %rsi
 	call	do_syscall_64
 .Lkml_return:
+	UNWIND_HINT_REGS
 	/* An execve() of a normal program put __USER_CS there. */
 	cmpw	$__KML_CS, CS(%rsp)
 	jne	swapgs_restore_regs_and_return_to_usermode
+	/*
+	 * The return to the system call's caller goes without IRET, with
+	 * the checks of the stock SYSRET path: RCX is RIP and R11 RFLAGS, as
+	 * SYSCALL left them, or the frame is the direct call's own (its
+	 * pt_regs->cx is the caller's RCX, the return address is RIP) and
+	 * RCX becomes the return address as in its fast exit; not so after
+	 * a signal, a restart or a tracer's write.  TF is clear (a trap
+	 * after the POPF would be taken in kernel text) and IF set, the
+	 * stack selector is the program's, and so is the CPU's code
+	 * selector (KML_RETURN_JMP keeps both): not after a context switch
+	 * from a task that ran with __KERNEL_CS, an interrupted one say.
+	 */
+	movl	%cs, %eax
+	cmpl	$__KML_CS, %eax
+	jne	.Lkml_iret
+	movq	RIP(%rsp), %rcx
+	cmpq	%rcx, RCX(%rsp)
+	je	1f
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rax
+	cmpq	%rcx, KML_TASK_thread_direct_ip(%rax)
+	jne	.Lkml_iret
+	movq	%rcx, RCX(%rsp)
+1:	movq	R11(%rsp), %r11
+	cmpq	%r11, EFLAGS(%rsp)
+	jne	.Lkml_iret
+	andl	$(X86_EFLAGS_TF | X86_EFLAGS_IF), %r11d
+	cmpl	$X86_EFLAGS_IF, %r11d
+	jne	.Lkml_iret
+	cmpq	$__KML_DS, SS(%rsp)
+	jne	.Lkml_iret
+	POP_REGS
+	KML_RETURN_JMP frame=ORIG_RAX
+.Lkml_iret:
+	UNWIND_HINT_REGS
 	jmp	restore_regs_and_return_to_kernel
 
 SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast, SYM_L_GLOBAL)
@@ -270,13 +399,7 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast_hwframe, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR			/* from kml_syscall_stub */
 	KML_SYSCALL_REGS
 	KML_FAST_CALL
-	addq	$RIP, %rsp
-	UNWIND_HINT_IRET_REGS
-	/*
-	 * The stock IRET, whose faults (an rt_sigreturn() to a non-canonical
-	 * RIP) the #GP entry knows how to turn into a signal.
-	 */
-	jmp	native_irq_return_iret
+	KML_RETURN_JMP
 
 .Lkml_exit_work:
 	UNWIND_HINT_REGS
@@ -296,17 +419,20 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast_hwframe, SYM_L_GLOBAL)
 SYM_INNER_LABEL(entry_kml_direct, SYM_L_GLOBAL)
 	KML_UNWIND_HINT_ENTRY
 	ANNOTATE_NOENDBR
-	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_gs
-	KML_DIRECT_SAVE
+	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_gs, switched=entry_kml_direct_switched
+	KML_DIRECT_SAVE entry=entry_kml_direct
 SYM_INNER_LABEL(entry_kml_direct_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
+.Lkml_generic_direct:
+	/* The generic entry (do_syscall_64()) wants IF clear, as after SYSCALL. */
+	cli
 	jmp	.Lkml_generic
 
 SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
 	KML_UNWIND_HINT_ENTRY
 	ANNOTATE_NOENDBR
-	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_fast_gs
-	KML_DIRECT_SAVE
+	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_fast_gs, switched=entry_kml_direct_fast_switched
+	KML_DIRECT_SAVE entry=entry_kml_direct_fast
 SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_FAST_CALL direct=1
@@ -328,6 +454,7 @@ SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_UNRET_SAFE
 	ret
 	int3
+SYM_INNER_LABEL(entry_kml_text_end, SYM_L_GLOBAL)	/* kml_entry_code[] */
 SYM_CODE_END(entry_SYSCALL_64_kml)
 _ASM_NOKPROBE(entry_SYSCALL_64_kml)
 

@@ -32,6 +32,8 @@ static void __used common(void)
 	OFFSET(KML_TASK_thread_fpu, task_struct, thread.fpu);
 	OFFSET(KML_FPU_last_cpu, fpu, last_cpu);
 	OFFSET(KML_pcpu_hot_cpu_number, pcpu_hot, cpu_number);
+	/* The return address of a direct call in progress (entry_kml_syscall.S). */
+	OFFSET(KML_TASK_thread_direct_ip, task_struct, thread.kml_direct_ip);
 	DEFINE(KML_SYSCALL_WORK_ANY_MASK, KML_SYSCALL_WORK_ANY);
 	DEFINE(KML_EXIT_WORK_ANY_MASK, KML_EXIT_WORK_ANY);
 	DEFINE(KML_NR_SYSCALLS, NR_syscalls);

@@ -32,6 +32,7 @@
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
+#include <linux/smp.h>
 #include <linux/vmalloc.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
@@ -63,6 +64,15 @@ static DEFINE_PER_CPU_PAGE_ALIGNED(char, kml_ist_stack[KML_IST_SIZE]);
  * user frames.  Both are the stock handlers, but for a KML user #DB.
  */
 unsigned long kml_handlers[2 * IDT_ENTRIES] __ro_after_init;
+
+/*
+ * The KML entry code that runs on the program's stack, where a frame at a
+ * kernel-half RIP is still a KML user frame (kml_user_regs()): {start,
+ * size} of the entries' text (direct-call prologue and exits, SYSCALL
+ * entry before its stack switch), the landing trampolines, and the
+ * per-CPU SYSCALL stubs.  Read by the IST stub too (entry_kml.S).
+ */
+unsigned long kml_entry_code[3][2] __ro_after_init;
 
 static gate_desc kml_idt[IDT_ENTRIES] __page_aligned_bss;
 static struct desc_ptr kml_idt_descr __ro_after_init;
@@ -209,6 +219,8 @@ static int __init kml_direct_tramp_init(unsigned long entry)
 		return -EFAULT;
 	}
 	kml_direct_tramp = base;
+	kml_entry_code[1][0] = base;
+	kml_entry_code[1][1] = PAGE_SIZE;
 	return 0;
 }
 
@@ -310,6 +322,22 @@ noinstr void kml_exc_debug_user(struct pt_regs *regs)
 	noist_exc_debug(regs);
 }
 
+/*
+ * #DB in kernel context right after a direct call's stack switch: the
+ * prologue runs with IF set, so a tracer can stop the task at the switch
+ * instruction itself and single-step it; the trap follows the switch.
+ * Drop it as kml_exc_debug_user() drops the prologue's other steps: the
+ * step is reported at the return address by the system call's exit.
+ */
+noinstr bool __kml_exc_debug_switch(struct pt_regs *regs)
+{
+	if (regs->ip != (unsigned long)entry_kml_direct_switched &&
+	    regs->ip != (unsigned long)entry_kml_direct_fast_switched)
+		return false;
+	regs->flags &= ~X86_EFLAGS_TF;
+	return true;
+}
+
 /* kml_fastpath=off: every KML system call takes the generic path. */
 static bool kml_fastpath __initdata = true;
 
@@ -320,19 +348,38 @@ static int __init kml_fastpath_setup(char *arg)
 early_param("kml_fastpath", kml_fastpath_setup);
 
 
+static __always_inline bool kml_in_entry_code(unsigned long ip)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(kml_entry_code); i++)
+		if (ip - kml_entry_code[i][0] < kml_entry_code[i][1])
+			return true;
+	return false;
+}
+
 /*
- * The second half of kml_user_frame() in asm/ptrace.h: @sp is on neither
- * the current task's stack nor, while it is in use, this CPU's IRQ stack:
- * the two stacks on which kernel code runs with __KML_CS.  The IRQ stack
- * counts only while in use, as KML user code never runs then: a program
- * that points RSP into it (a stray kernel address) still gets user
- * frames.  hardirq_stack_ptr is the IRQ stack's top minus 8 (see
- * in_irq_stack()).
+ * The second half of kml_user_frame() in asm/ptrace.h: the current task
+ * runs a KML program; @sp is on neither the task's kernel stack nor,
+ * while it is in use, this CPU's IRQ stack, the two stacks on which
+ * kernel code runs with __KML_CS; and not both @ip and @sp are in the
+ * kernel half, but where @ip is in the KML entry code above or the top
+ * page (a call with a negative number, entry_kml.S): that is kernel code
+ * that ran off its stack (into the guard page below it, say), while a
+ * program at a stray kernel address, or with RSP at one, is the
+ * program's business.  The IRQ stack counts only while in use, as KML
+ * user code never runs then: a program that points RSP into it (a stray
+ * kernel address) still gets user frames.  hardirq_stack_ptr is the IRQ
+ * stack's top minus 8 (see in_irq_stack()).
  */
-noinstr bool kml_sp_off_kernel_stacks(unsigned long sp)
+noinstr bool kml_user_regs(unsigned long ip, unsigned long sp)
 {
 	unsigned long irq_bottom;
 
+	if (!kml_mm(current->mm))
+		return false;
+	if ((long)sp < 0 && (long)ip < 0 && ip < -PAGE_SIZE && !kml_in_entry_code(ip))
+		return false;
 	if (sp - (current_top_of_stack() - THREAD_SIZE) < THREAD_SIZE)
 		return false;
 	if (!this_cpu_read(pcpu_hot.hardirq_stack_inuse))
@@ -356,25 +403,34 @@ static void kml_write_cr4(unsigned long cr4)
 static void kml_set_selectors(struct pt_regs *regs)
 {
 	regs->csx = __KML_CS;
-	regs->ssx = __KERNEL_DS;
+	regs->ssx = __KML_DS;
 }
 
-/* Bring this CPU into the KML state.  IRQs are disabled. */
-static void kml_cpu_enter(void)
+/*
+ * Bring this CPU into the KML state.  IRQs are disabled.  Nothing is
+ * written that already holds its value: on a switch between two KML
+ * tasks, nothing at all.  MSR_KERNEL_GS_BASE is the per-CPU base while
+ * the CPU is in the KML state; @load_gs: write it when entering that
+ * state (exec; a context switch where the stock code leaves it alone).
+ */
+static void kml_cpu_enter(bool load_gs)
 {
-	if (!this_cpu_read(kml_cpu_state)) {
-		this_cpu_write(kml_cpu_state, 1);
-		kml_write_cr4(this_cpu_read(cpu_tlbstate.cr4) &
-			      ~(X86_CR4_SMEP | X86_CR4_SMAP));
-		load_idt(&kml_idt_descr);
-		wrmsrl(MSR_LSTAR, this_cpu_read(kml_cpu_lstar));
-	}
-	/* Per-CPU bases differ: rewrite on every switch-in (migration). */
-	wrmsrl(MSR_KERNEL_GS_BASE, this_cpu_read(this_cpu_off));
+	if (this_cpu_read(kml_cpu_state))
+		return;
+	this_cpu_write(kml_cpu_state, 1);
+	kml_write_cr4(this_cpu_read(cpu_tlbstate.cr4) &
+		      ~(X86_CR4_SMEP | X86_CR4_SMAP));
+	load_idt(&kml_idt_descr);
+	wrmsrl(MSR_LSTAR, this_cpu_read(kml_cpu_lstar));
+	if (load_gs)
+		wrmsrl(MSR_KERNEL_GS_BASE, this_cpu_read(this_cpu_off));
 }
 
-/* Return this CPU to the stock state; @next is the task about to run. */
-static void kml_cpu_leave(struct task_struct *next)
+/*
+ * Return this CPU to the stock state; @next is the task about to run.
+ * @load_gs: write @next's GS base, which the caller's stock code does not.
+ */
+static void kml_cpu_leave(struct task_struct *next, bool load_gs)
 {
 	if (!this_cpu_read(kml_cpu_state))
 		return;
@@ -382,8 +438,8 @@ static void kml_cpu_leave(struct task_struct *next)
 	load_current_idt();
 	kml_write_cr4(this_cpu_read(cpu_tlbstate.cr4));
 	this_cpu_write(kml_cpu_state, 0);
-	/* The stock switch code may have skipped an unchanged GS base. */
-	wrmsrl(MSR_KERNEL_GS_BASE, next->thread.gsbase);
+	if (load_gs)
+		wrmsrl(MSR_KERNEL_GS_BASE, next->thread.gsbase);
 }
 
 /*
@@ -415,21 +471,46 @@ static void kml_direct_rewind(struct pt_regs *regs)
 /* thread.kml_cpu of a task to check at its next switch-in, wherever. */
 #define KML_CPU_NONE	UINT_MAX
 
+/*
+ * MSR_KERNEL_GS_BASE on a context switch, before the stock code loads the
+ * GS bases from the saved ones (x86_fsgsbase_load()).  With FSGSBASE it
+ * always writes the next task's thread.gsbase (SWAPGS and WRGSBASE, no
+ * WRMSR): a KML task's is made this CPU's per-CPU base, which costs
+ * nothing beyond what every switch pays.  Without FSGSBASE it writes the
+ * MSR (WRMSR) only for a nonzero base, and clears it with a null selector
+ * load when the previous task had one (load_seg_legacy()): a KML task's
+ * saved base is 0, so a switch between two KML tasks leaves the per-CPU
+ * base in place, and for a switch to a normal task the KML task's is
+ * made the per-CPU base, which the stock code then clears (or replaces).
+ * Only entering the KML state then writes the MSR (kml_cpu_enter()).
+ * Switched out, a KML task's thread.gsbase reads 0 again
+ * (__kml_switch_to()): it has no GS base of its own, and a tracer sees
+ * none.
+ */
+void __kml_switch_gsbase(struct task_struct *prev, struct task_struct *next)
+{
+	if (!kml_mm(cpu_feature_enabled(X86_FEATURE_FSGSBASE) ? next->mm : prev->mm))
+		return;
+	if (cpu_feature_enabled(X86_FEATURE_FSGSBASE))
+		next->thread.gsbase = this_cpu_read(this_cpu_off);
+	else if (!kml_mm(next->mm))
+		prev->thread.gsbase = this_cpu_read(this_cpu_off);
+}
+
 void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
 {
 	unsigned int cpu = smp_processor_id();
 
 	if (kml_mm(prev->mm)) {
-		/* A KML task has no GS base of its own. */
 		prev->thread.gsbase = 0;
 		prev->thread.kml_cpu = cpu;
 	}
 	if (kml_mm(next->mm)) {
 		if (next->thread.kml_cpu != cpu)
 			kml_direct_rewind(task_pt_regs(next));
-		kml_cpu_enter();
+		kml_cpu_enter(!cpu_feature_enabled(X86_FEATURE_FSGSBASE));
 	} else {
-		kml_cpu_leave(next);
+		kml_cpu_leave(next, false);
 	}
 }
 
@@ -446,6 +527,8 @@ void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
 static void kml_force_generic_exit(struct task_struct *task)
 {
 	set_tsk_thread_flag(task, TIF_NOTIFY_RESUME);
+	/* and that exit then restores every register with IRET */
+	task->thread.kml_direct_ip = 0;
 }
 
 void __kml_regs_written(struct task_struct *task)
@@ -487,9 +570,9 @@ void __kml_start_thread(struct pt_regs *regs)
 	if (kml_mm(current->mm)) {
 		kml_set_selectors(regs);
 		current->thread.gsbase = 0;
-		kml_cpu_enter();
+		kml_cpu_enter(true);
 	} else {
-		kml_cpu_leave(current);
+		kml_cpu_leave(current, true);
 	}
 	local_irq_restore(flags);
 	if (kml_mm(current->mm))
@@ -571,7 +654,7 @@ int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
 	if (offset == offsetof(struct user_regs_struct, cs))
 		want = __KML_CS;
 	else if (offset == offsetof(struct user_regs_struct, ss))
-		want = __KERNEL_DS;
+		want = __KML_DS;
 	else
 		return 0;
 	/* A KML task keeps its selectors; writing them back is allowed. */
@@ -645,6 +728,8 @@ static void __init kml_syscall_stubs_init(unsigned long entry)
 			goto fail;	/* some may be read-only now: keep them */
 	for_each_possible_cpu(cpu)
 		per_cpu(kml_cpu_lstar, cpu) = (unsigned long)pages + 2 * PAGE_SIZE * cpu;
+	kml_entry_code[2][0] = (unsigned long)pages;
+	kml_entry_code[2][1] = 2 * PAGE_SIZE * nr_cpu_ids;
 	return;
 
 fail_free:
@@ -658,6 +743,11 @@ static void kml_set_gate_offset(gate_desc *g, unsigned long addr)
 	g->offset_low = (u16)addr;
 	g->offset_middle = (u16)(addr >> 16);
 	g->offset_high = (u32)(addr >> 32);
+}
+
+static void __init kml_star_init(void *unused)
+{
+	wrmsr(MSR_STAR, 0, (__USER32_CS << 16) | kml_syscall_cs());
 }
 
 static int __init kml_arch_init(void)
@@ -703,6 +793,8 @@ static int __init kml_arch_init(void)
 	kml_handlers[X86_TRAP_DF] = (unsigned long)asm_exc_double_fault;
 	kml_handlers[IDT_ENTRIES + X86_TRAP_DB] = (unsigned long)kml_asm_exc_debug_user;
 	kml_handlers[IDT_ENTRIES + X86_TRAP_BP] = (unsigned long)kml_asm_exc_int3_user;
+	kml_entry_code[0][0] = (unsigned long)entry_SYSCALL_64_kml;
+	kml_entry_code[0][1] = entry_kml_text_end - (const char *)entry_SYSCALL_64_kml;
 	kml_lstar = kml_syscall_entry();
 	kml_syscall_stubs_init(kml_lstar);
 	if (kml_direct_page_init(kml_lstar == (unsigned long)entry_SYSCALL_64_kml ?
@@ -717,6 +809,8 @@ static int __init kml_arch_init(void)
 			(unsigned long)per_cpu(kml_ist_stack, cpu) + KML_IST_SIZE;
 
 	static_branch_enable(&kml_active_key);
+	/* SYSCALL now lands with __KML_CS (kml_syscall_cs()), here and on CPUs to come. */
+	on_each_cpu(kml_star_init, NULL, 1);
 	return 0;
 }
 arch_initcall(kml_arch_init);

@@ -77,13 +77,16 @@ extern const char entry_SYSCALL_64_kml_hwframe[];
 extern const char entry_SYSCALL_64_kml_fast_hwframe[];
 extern const char kml_syscall_stub[], kml_syscall_stub_jmp[];
 extern const char kml_syscall_stub_end[];
-extern const char entry_kml_direct[], entry_kml_direct_gs[], entry_kml_direct_saved[];
+extern const char entry_kml_direct[], entry_kml_direct_gs[], entry_kml_direct_switched[],
+	entry_kml_direct_saved[];
 extern const char entry_kml_direct_fast[], entry_kml_direct_fast_gs[],
-	entry_kml_direct_fast_saved[];
+	entry_kml_direct_fast_switched[], entry_kml_direct_fast_saved[];
+extern const char entry_kml_text_end[];
 /* The direct-call entry in use; 0 without the direct-call page. */
 extern unsigned long kml_direct_entry_ip;
 
 void __kml_switch_to(struct task_struct *prev, struct task_struct *next);
+void __kml_switch_gsbase(struct task_struct *prev, struct task_struct *next);
 void __kml_start_thread(struct pt_regs *regs);
 void __kml_cr4_written(unsigned long cr4);
 bool __kml_pgd_keep_exec(pgd_t *pgdp);
@@ -94,6 +97,29 @@ void __kml_regs_written(struct task_struct *task);
 void __kml_ptrace_putreg(struct task_struct *task, unsigned long offset,
 			 unsigned long value);
 void kml_exc_debug_user(struct pt_regs *regs);
+bool __kml_exc_debug_switch(struct pt_regs *regs);
+
+/*
+ * exc_debug_kernel(): a single step that trapped right after a direct
+ * call's stack switch, in kernel context (see entry_kml_syscall.S): TF is
+ * cleared and the step dropped, as for the rest of the prologue.
+ */
+static __always_inline bool kml_exc_debug_switch(struct pt_regs *regs)
+{
+	return static_branch_unlikely(&kml_active_key) && __kml_exc_debug_switch(regs);
+}
+
+/*
+ * __switch_to(), before the stock code loads @next's GS base: the saved
+ * GS bases it goes by are made to give MSR_KERNEL_GS_BASE its KML value
+ * (the per-CPU base, see the top) or take it away.
+ */
+static __always_inline void kml_switch_gsbase(struct task_struct *prev,
+					      struct task_struct *next)
+{
+	if (static_branch_unlikely(&kml_active_key))
+		__kml_switch_gsbase(prev, next);
+}
 
 /* __switch_to(): bring this CPU into or out of the KML state. */
 static __always_inline void kml_switch_to(struct task_struct *prev,
@@ -182,6 +208,31 @@ static __always_inline void kml_ptrace_putreg(struct task_struct *task,
 		__kml_ptrace_putreg(task, offset, value);
 }
 
+/*
+ * MSR_STAR's SYSCALL code selector (syscall_init()): __KML_CS while KML is
+ * active, so that a KML program's SYSCALL lands with its own CS and SS
+ * (__KML_DS, the next GDT entry) and the entry can return to it with a
+ * plain jump instead of IRET.  System calls of every other task then run
+ * with __KML_CS too; kml_user_frame() tells their frames from a KML
+ * program's.
+ */
+static __always_inline u16 kml_syscall_cs(void)
+{
+	return static_branch_unlikely(&kml_active_key) ? __KML_CS : __KERNEL_CS;
+}
+
+/* A stack selector that SYSCALL loads (the SYSRET SS workaround keeps it). */
+static __always_inline bool kml_syscall_ss(u16 ss)
+{
+	return static_branch_unlikely(&kml_active_key) && ss == __KML_DS;
+}
+
+/* A kernel frame with the SYSCALL code selector (the ESPFIX64 #DF check). */
+static __always_inline bool kml_syscall_cs_frame(const struct pt_regs *regs)
+{
+	return static_branch_unlikely(&kml_active_key) && regs->cs == __KML_CS;
+}
+
 /* arch_prctl(ARCH_SET_GS) is refused in a KML task: GS is the kernel's. */
 static __always_inline bool kml_refuse_gs(struct task_struct *task)
 {
@@ -191,6 +242,7 @@ static __always_inline bool kml_refuse_gs(struct task_struct *task)
 #else /* !CONFIG_KERNEL_MODE_LINUX */
 
 static inline void kml_switch_to(struct task_struct *prev, struct task_struct *next) { }
+static inline void kml_switch_gsbase(struct task_struct *prev, struct task_struct *next) { }
 static inline void kml_start_thread(struct pt_regs *regs) { }
 static inline void kml_cr4_written(unsigned long cr4) { }
 static inline bool kml_pgd_keep_exec(pgd_t *pgdp) { return false; }
@@ -210,6 +262,10 @@ static inline void kml_ptrace_putreg(struct task_struct *task,
 				     unsigned long offset,
 				     unsigned long value) { }
 static inline bool kml_refuse_gs(struct task_struct *task) { return false; }
+static __always_inline bool kml_exc_debug_switch(struct pt_regs *regs) { return false; }
+static __always_inline u16 kml_syscall_cs(void) { return __KERNEL_CS; }
+static __always_inline bool kml_syscall_ss(u16 ss) { return false; }
+static __always_inline bool kml_syscall_cs_frame(const struct pt_regs *regs) { return false; }
 
 #endif /* CONFIG_KERNEL_MODE_LINUX */
 #endif /* !__ASSEMBLY__ */
