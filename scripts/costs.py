@@ -20,6 +20,14 @@
       that occurs, and modeled_cycles_per_op with the first TABLE (and
       modeled_cycles_per_op@<name> with the others, <name> the file's name
       without .tsv).
+  costs.py demo SERIAL_LOG PLUGIN_LOG TABLE [TABLE...]
+      make run's table (scripts/run-demo.sh): per path and operation of
+      kt-demo, instructions, the costly instructions counted, and modeled
+      cycles with each TABLE.
+  costs.py targets SERIAL_LOG PLUGIN_LOG TABLE
+      The cost boot's paths (kt-costs) against issue 25's targets, modeled
+      with TABLE, then again with every estimated cost (a "range a-b" in
+      its source) at the low end and at the high end of its range.
   costs.py table MEASURED LITERATURE
       A complete cost table: the classes MEASURED has (calibrate's output,
       or bench/cycles/xeon-*.tsv), the others from LITERATURE
@@ -33,6 +41,7 @@ every other instruction.
 """
 import csv
 import os
+import re
 import statistics
 import sys
 
@@ -274,6 +283,78 @@ def main(argv):
             for i, (tn, t) in enumerate(loaded):
                 metric = "modeled_cycles_per_op" + ("" if i == 0 else "@" + tn)
                 print(f"{name},{mode},{pti},{metric},{modeled(d, classes, t):.1f}")
+        return 0
+    if len(argv) >= 4 and argv[0] == "demo":
+        res, classes = per_op(argv[1], argv[2])
+        tables = [(read_tsv(t)[1] or os.path.basename(t), load_table(t)) for t in argv[3:]]
+        paths = [("bin", "", "/bin, SYSCALL"), ("trusted", "", "/trusted, SYSCALL"),
+                 ("trusted", "direct_", "/trusted, direct call")]
+        ops = [("getpid", "getpid"), ("read", "read 1 byte"), ("write", "write 1 byte")]
+        names = " / ".join(n.split(",")[0] for n, _ in tables)
+        print(f"  {'':24s}" + "".join(f"{t:>24s}" for _, t in ops))
+        print(f"  {'':24s}" + f"{'insns  cycles':>24s}" * len(ops) + f"   (cycles: {names})")
+        for mode, pre, label in paths:
+            if (pre + "getpid", mode) not in res:
+                continue
+            line = f"  {label:24s}"
+            for op, _ in ops:
+                d = res.get((pre + op, mode))
+                if not d:
+                    line += f"{'n/a':>24s}"
+                    continue
+                cyc = " / ".join(f"{modeled(d, classes, t):.0f}" for _, t in tables)
+                line += f"{d['insns']:>12.0f}  {cyc:>10s}"
+            print(line)
+        print("\n  Costly instructions per getpid, counted:")
+        for mode, pre, label in paths:
+            d = res.get((pre + "getpid", mode))
+            if d:
+                costly = ", ".join(f"{c} {d[c]:.0f}" for c in classes if d[c] >= 0.5)
+                print(f"    {label + ':':24s}{costly}")
+        print()
+        b = res.get(("getpid", "bin"))
+        t = res.get(("getpid", "trusted"))
+        dd = res.get(("direct_getpid", "trusted"))
+        if b and t:
+            for name, tab in tables:
+                sb = modeled(b, classes, tab)
+                msg = f"  Modeled on {name}: a getpid from /trusted costs {modeled(t, classes, tab) / sb:.2f}x"
+                if dd:
+                    msg += f", through the direct call {modeled(dd, classes, tab) / sb:.2f}x,"
+                print(msg + " what it costs from /bin.")
+        return 0
+    if len(argv) == 4 and argv[0] == "targets":
+        res, classes = per_op(argv[1], argv[2])
+        rows, cpu, _ = read_tsv(argv[3])
+        base = {c: v for c, (v, _) in rows.items()}
+        ranges = {}
+        for c, (v, src) in rows.items():
+            m = re.search(r"range ([0-9.]+)-([0-9.]+)", src)
+            if m:
+                ranges[c] = (float(m.group(1)), float(m.group(2)))
+        targets = [
+            ("/trusted SYSCALL getpid / stock", ("syscall_getpid", "trusted"), ("syscall_getpid", "normal"), 0.7),
+            ("direct getpid / stock", ("direct_getpid", "trusted"), ("syscall_getpid", "normal"), 0.4),
+            ("/trusted SYSCALL read / stock", ("syscall_read", "trusted"), ("syscall_read", "normal"), None),
+            ("direct read / stock", ("direct_read", "trusted"), ("syscall_read", "normal"), None),
+            ("pipe KML<->KML / normal<->normal", ("pipe_trusted", "trusted"), ("pipe_bin", "normal"), 1.02),
+            ("pipe KML<->normal / normal<->normal", ("pipe_bin", "trusted"), ("pipe_bin", "normal"), 1.10),
+            ("sched_yield /trusted / stock", ("yield_self", "trusted"), ("yield_self", "normal"), None),
+        ]
+        variants = [("table", base)]
+        if ranges:
+            variants.append(("estimates low", dict(base, **{c: lo for c, (lo, hi) in ranges.items()})))
+            variants.append(("estimates high", dict(base, **{c: hi for c, (lo, hi) in ranges.items()})))
+        print(f"# modeled with {argv[3]} ({cpu}); estimated classes: {', '.join(sorted(ranges))}")
+        print(f"{'ratio':38s} {'target':>7s}" + "".join(f"{n:>16s}" for n, _ in variants))
+        for name, a, b, goal in targets:
+            if a not in res or b not in res:
+                continue
+            cells = []
+            for _, t in variants:
+                cells.append(f"{modeled(res[a], classes, t) / modeled(res[b], classes, t):.3f}")
+            g = f"<= {goal}" if goal else ""
+            print(f"{name:38s} {g:>7s}" + "".join(f"{c:>16s}" for c in cells))
         return 0
     if len(argv) == 3 and argv[0] == "table":
         complete_table(argv[1], argv[2])

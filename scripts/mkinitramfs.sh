@@ -67,7 +67,7 @@ mkdir -p "$LK"
 make -s -C "$KML_TOP/libkml" O="$LK" || die "building libkml failed"
 SHIM_TESTS="cpl signals forkexec pipe fpu memory redzone badstack escalate ptrace regs gs hello direct"
 build kt-direct direct.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
-build kt-demo demo.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
+build kt-demo demo.c -static -I"$KML_TOP/libkml" -I"$KML_TOP/tests/cost" "$LK/libkml.a"
 build kt-spread spread.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-migrate migrate.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-ptstop ptstop.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
@@ -134,7 +134,7 @@ for f in "$OUT"/gen_init_cpio* "$OUT"/kbench* "$OUT"/kb-nop*; do
 	[ -e "$f" ] && cp "$f" "$ROOT/bin/" && cp "$f" "$ROOT/trusted/"
 done
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh realprog.sh overflow.sh kbench.sh; do
+for f in suite.sh kt-mode.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh realprog.sh overflow.sh kbench.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
 install -m 0755 "$B/bench.sh" "$ROOT/tests/bench.sh"
@@ -147,9 +147,14 @@ if [ -f "$BUILD/obj-tiny/.config" ]; then
 	bash "$KML_TOP/scripts/build-x86-selftests.sh"
 	mkdir -p "$ROOT/bin/x86" "$ROOT/trusted/x86"
 	while read -r t; do
+		[ -x "$BUILD/x86-selftests/$t" ] || continue	# not built: skip.list says why
 		install -m 0755 "$BUILD/x86-selftests/$t" "$ROOT/bin/x86/$t"
 		install -m 0755 "$BUILD/x86-selftests/$t" "$ROOT/trusted/x86/$t"
 	done < "$BUILD/x86-selftests/list"
+	# The mode probes of each x86 run (suite.sh run_x86).
+	install -m 0755 "$OUT/kt-cpl" "$ROOT/bin/x86/kt-cpl"
+	install -m 0755 "$OUT/kt-cpl" "$ROOT/trusted/x86/kt-cpl"
+	install -m 0755 "$OUT/kt-cpl.rw" "$ROOT/trusted/x86/kt-cpl.rw"
 	cp "$BUILD/x86-selftests/list" "$ROOT/tests/x86.list"
 else
 	say "no kernel built yet: the image has no x86 selftests"
