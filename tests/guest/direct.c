@@ -501,6 +501,52 @@ static void test_bad_numbers(void)
 		 kml_syscall0(4095) == -ENOSYS, "libkml: numbers 1000, 4095 and -1 give -ENOSYS");
 }
 
+static volatile sig_atomic_t usr1;
+
+static void on_usr1(int sig)
+{
+	usr1++;
+}
+
+/*
+ * A call made with RFLAGS.NT set (the program's business: POPF sets it at
+ * any CPL).  SYSCALL masks NT (MSR_SYSCALL_MASK); a direct call must clear
+ * it itself, or the kernel runs the call with NT set and its IRET, on an
+ * exit that delivers a signal, raises #GP: the program died of SIGSEGV
+ * at its call.  The call sends the process a handled signal, so that
+ * exit is the one taken.  In a child: a failure is a signal.
+ */
+static void test_nt_flag(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		unsigned long entry = kml_direct_entry, flags;
+		long r = SYS_kill, self = getpid();
+
+		handle(SIGUSR1, on_usr1, 0);
+		register long a1 __asm__("rdi") = self;
+		register long a2 __asm__("rsi") = SIGUSR1;
+
+		__asm__ volatile("pushfq\n\t"
+				 "orq $0x4000, (%%rsp)\n\t"	/* NT */
+				 "popfq\n\t"
+				 KML_DIRECT_CALL "\n\t"
+				 "pushfq\n\t"
+				 "popq %2\n\t"
+				 "pushq $0x202\n\t"
+				 "popfq"
+				 : "+a"(r), "+c"(entry), "=r"(flags), "+r"(a1), "+r"(a2)
+				 : : KML_CLOBBERS, "rdx", "r8", "r9", "r10");
+		_exit(r == 0 && usr1 == 1 ? 0 : 2);
+	}
+	waitpid(pid, &status, 0);
+	kt_check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "a call made with RFLAGS.NT set that delivers a signal returns (status %#x: %s)",
+		 status, WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exit");
+}
+
 int main(int argc, char **argv)
 {
 	int want = direct_expected();
@@ -572,5 +618,6 @@ int main(int argc, char **argv)
 	test_vfork();
 	test_clone3();
 	test_bad_numbers();
+	test_nt_flag();
 	return kt_done();
 }

@@ -150,8 +150,8 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	subq	$THREAD_SIZE, %rax
 	negq	%rax
 	addq	%rdi, %rax			/* rax = RSP - stack bottom */
-	cmpq	$THREAD_SIZE, %rax
-	jb	.Lkernel_frame
+	cmpq	$THREAD_SIZE, %rax		/* the top too: an empty stack */
+	jbe	.Lkernel_frame
 	/*
 	 * So is __KML_CS on the IRQ stack while it is in use (a softirq run
 	 * from a direct call); KML user code never runs then.

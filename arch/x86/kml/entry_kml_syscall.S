@@ -170,8 +170,20 @@
 .endif
 .endm
 
+/*
+ * A direct call's return address, still in R11, for the generic exit to
+ * know the frame as the call's own (.Lkml_return), unless something
+ * writes the registers meanwhile (kml_force_generic_exit() clears it).
+ */
+.macro KML_DIRECT_NOTE_IP task
+	movq	%r11, KML_TASK_thread_direct_ip(\task)
+.endm
+
 .macro KML_FAST_CALL direct=0
 	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
+.if \direct
+	KML_DIRECT_NOTE_IP %rbx
+.endif
 	testq	$KML_SYSCALL_WORK_ANY_MASK, KML_TASK_ti_syscall_work(%rbx)
 	KML_TO_GENERIC nz, \direct
 	cmpq	$KML_NR_SYSCALLS, %rax
@@ -237,22 +249,29 @@
  * arithmetic flags, and TF never reaches here (kml_exc_debug_user(),
  * kml_exc_debug_switch()).  As after SYSCALL, R11 holds those flags, and
  * the fast exit returns the return address in RCX.
+ *
+ * SYSCALL also clears NT and AC (MSR_SYSCALL_MASK), a call does not: the
+ * kernel must not run with NT set (its IRET raises #GP when NT is set)
+ * nor with AC (SMAP).  Both are rare, so they are tested (PUSHF, a few
+ * cycles) and cleared with POPF only when set.
  */
 .set KML_DIRECT_RFLAGS, X86_EFLAGS_IF | X86_EFLAGS_FIXED
 .macro KML_DIRECT_SAVE entry
 	UNWIND_HINT_END_OF_STACK		/* the prologue popped */
+	pushfq
+	testl	$(X86_EFLAGS_NT | X86_EFLAGS_AC), (%rsp)
+	jz	.Lkml_flags_clean\@
+	andl	$~(X86_EFLAGS_NT | X86_EFLAGS_AC), (%rsp)
+	popfq
+	jmp	.Lkml_flags_done\@
+.Lkml_flags_clean\@:
+	addq	$8, %rsp
+.Lkml_flags_done\@:
 	KML_PUSH_HWFRAME sp=%rcx, flags=$KML_DIRECT_RFLAGS, ip=%r11
 	pushq	%rax				/* pt_regs->orig_ax */
 	PUSH_REGS rcx=$\entry rax=$-ENOSYS
 	movq	$KML_DIRECT_RFLAGS, R11(%rsp)	/* R11 as after SYSCALL */
 	incq	PER_CPU_VAR(kml_direct_calls)
-	/*
-	 * The return address, for the generic exit to know the frame as
-	 * this call's own (.Lkml_return), unless something writes the
-	 * registers meanwhile (kml_force_generic_exit() clears it).
-	 */
-	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rcx
-	movq	%r11, KML_TASK_thread_direct_ip(%rcx)
 	/*
 	 * The call kept the program's CS, __KML_CS, and the kernel runs
 	 * with it: kml_user_frame() takes __KML_CS frames on the task stack
@@ -421,6 +440,8 @@ SYM_INNER_LABEL(entry_kml_direct, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_gs, switched=entry_kml_direct_switched
 	KML_DIRECT_SAVE entry=entry_kml_direct
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rcx
+	KML_DIRECT_NOTE_IP %rcx
 SYM_INNER_LABEL(entry_kml_direct_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 .Lkml_generic_direct:

@@ -380,7 +380,8 @@ noinstr bool kml_user_regs(unsigned long ip, unsigned long sp)
 		return false;
 	if ((long)sp < 0 && (long)ip < 0 && ip < -PAGE_SIZE && !kml_in_entry_code(ip))
 		return false;
-	if (sp - (current_top_of_stack() - THREAD_SIZE) < THREAD_SIZE)
+	/* RSP at the top itself is an empty stack: the direct call's switch */
+	if (sp - (current_top_of_stack() - THREAD_SIZE) <= THREAD_SIZE)
 		return false;
 	if (!this_cpu_read(pcpu_hot.hardirq_stack_inuse))
 		return true;
