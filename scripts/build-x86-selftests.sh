@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the kernel's own tools/testing/selftests/x86 (64-bit tests) from
 # the prepared tree, against the UAPI headers of the built kernel, into
-# $BUILD/x86-selftests.  A test that does not compile is reported and left
-# out (the guest suite then lists it as skipped).
+# $BUILD/x86-selftests.  The list there names every 64-bit test of the
+# kernel's Makefile, built or not: the guest suite runs each, and one that
+# did not build fails unless tests/guest/skip.list skips it ("x86/NAME:*:"
+# with the reason); the host plans all of them (tests/harness/plan.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_cmd gcc make
@@ -26,18 +28,22 @@ fi
 mkdir -p "$OUTDIR"
 make -C "$ST" -k OUTPUT="$OUTDIR" KHDR_INCLUDES="-isystem $hdr/include" all_64 \
 	> "$OUTDIR/build.log" 2>&1 || say "some x86 selftests did not build (see $OUTDIR/build.log)"
+# Every 64-bit test the Makefile knows: the two that need a 32-bit
+# toolchain to be built (TARGETS_C_32BIT_NEEDED) included.
 tests=$(make -s -C "$ST" -f - print-tests <<'MK'
 include Makefile
 print-tests:
-	@echo $(TARGETS_C_BOTHBITS) $(TARGETS_C_64BIT_ONLY)
+	@echo $(TARGETS_C_BOTHBITS) $(TARGETS_C_64BIT_ONLY) $(TARGETS_C_32BIT_NEEDED)
 MK
 )
 : > "$OUTDIR/list"
+built=0
 for t in $tests; do
+	echo "${t}_64" >> "$OUTDIR/list"
 	if [ -x "$OUTDIR/${t}_64" ]; then
-		echo "${t}_64" >> "$OUTDIR/list"
+		built=$((built + 1))
 	else
-		say "x86 selftest ${t}_64 did not build; left out"
+		say "x86 selftest ${t}_64 did not build: the suite fails it unless skip.list skips it"
 	fi
 done
-say "x86 selftests: $(wc -l < "$OUTDIR/list") built in $OUTDIR"
+say "x86 selftests: $built of $(wc -l < "$OUTDIR/list") built in $OUTDIR"

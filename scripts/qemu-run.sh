@@ -49,6 +49,9 @@ rel=$(dirname "$KERNEL")/../../../include/config/kernel.release
 
 append="console=ttyS0 panic=-1 pti=$PTI kmltest.suite=$SUITE kmltest.cpus=$SMP kmltest.cpu=$CPU"
 [ -n "$kver" ] && append="$append kmltest.kver=$kver"
+# The hung-task detector's limit (configs/kml.config), before APPEND,
+# which may give another.
+append="$append sysctl.kernel.hung_task_timeout_secs=60"
 append="$append kmltest.trusted_cpl=$KML_EXPECT_TRUSTED_CPL ${APPEND:-}"
 
 if [ "$ACCEL" = auto ]; then

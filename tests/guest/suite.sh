@@ -7,9 +7,17 @@
 #   kmltest.trusted_cpl=N   CPL a program under /trusted must run at
 #   kmltest.cpus=N          number of CPUs QEMU was started with
 #   kmltest.kver=V          kernel release the host built
+#
+# On the host, KMLTEST_PLAN_ONLY=1 makes it print, instead of running
+# anything, the (test, mode) pairs it would run, one "KMLTEST: PLAN-ITEM
+# test mode" line each (tests/harness/plan.sh): the host's own plan of a
+# boot, from the host's copies of the lists (KMLTEST_DIR) and the boot's
+# command line (KMLTEST_CMDLINE).
 suite=${1:-test}
+T=${KMLTEST_DIR:-/tests}
+plan_only=${KMLTEST_PLAN_ONLY:-0}
 trusted_cpl=3 cpus= kver= stress_secs=60 only= direct=0
-for arg in $(cat /proc/cmdline); do
+for arg in ${KMLTEST_CMDLINE-$(cat /proc/cmdline)}; do
 	case $arg in
 	kmltest.trusted_cpl=*) trusted_cpl=${arg#*=} ;;
 	kmltest.cpus=*) cpus=${arg#*=} ;;
@@ -20,10 +28,13 @@ for arg in $(cat /proc/cmdline); do
 	kmltest.ltp_timeout=*) ltp_timeout=${arg#*=} ;;
 	esac
 done
-# Tests expected to fail in a mode, and tests not run in a mode (unsafe
-# there by design): "test:mode:reason" lines.
-XFAIL_LIST=/tests/xfail.list
-SKIP_LIST=/tests/skip.list
+# Tests expected to fail in a mode, with how ("test:mode:status:reason",
+# status exit=N or signal=NAME), and tests not run in a mode, unsafe there
+# by design or not built ("test:mode:reason"; mode * for every mode).
+XFAIL_LIST=$T/xfail.list
+SKIP_LIST=$T/skip.list
+X86_LIST=$T/x86.list
+PRELOAD=${KMLTEST_PRELOAD:-/etc/ld.so.preload}
 TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 
 result() {	# test mode status detail
@@ -32,9 +43,23 @@ result() {	# test mode status detail
 
 list_reason() {	# list test mode
 	[ -f "$1" ] || return 1
-	grep -v '^#' "$1" | grep "^$2:$3:" | head -1 | cut -d: -f3-
+	grep -v '^#' "$1" | grep -e "^$2:$3:" -e "^$2:\*:" | head -1 | cut -d: -f3-
 }
+# "status:reason" of an expected failure
 xfail_reason() { list_reason $XFAIL_LIST "$1" "$2"; }
+
+# How a test ended, as xfail.list says it: exit=N or signal=NAME.
+status_of() {	# exit status of the shell that ran the test
+	if [ "$1" -gt 128 ]; then
+		case $(($1 - 128)) in
+		4) echo signal=ILL ;; 5) echo signal=TRAP ;; 6) echo signal=ABRT ;;
+		7) echo signal=BUS ;; 8) echo signal=FPE ;; 9) echo signal=KILL ;;
+		11) echo signal=SEGV ;; *) echo signal=$(($1 - 128)) ;;
+		esac
+	else
+		echo exit=$1
+	fi
+}
 
 # run_test name mode command...: exit 0 pass, 77 skip, else fail
 run_test() {
@@ -44,6 +69,10 @@ run_test() {
 	trusted|shim|rewrite) expect=$trusted_cpl ;;
 	*) expect=3 ;;
 	esac
+	if [ "$plan_only" = 1 ]; then
+		echo "KMLTEST: PLAN-ITEM $name $mode"
+		return
+	fi
 	skip=$(list_reason $SKIP_LIST "$name" "$mode")
 	if [ -n "$skip" ]; then
 		result "$name" "$mode" SKIP "$skip"
@@ -60,22 +89,26 @@ run_test() {
 	rc=$?
 	sid=$(cat /tmp/kmltest.sid 2>/dev/null)
 	[ -n "$sid" ] && [ "$sid" -gt 1 ] && kill -KILL -"$sid" 2>/dev/null
-	why=$(xfail_reason "$name" "$mode")
+	xf=$(xfail_reason "$name" "$mode")
+	want=${xf%%:*} why=${xf#*:}
+	got=$(status_of $rc)
 	if [ $rc = 0 ]; then
-		if [ -n "$why" ]; then
-			result "$name" "$mode" FAIL "unexpectedly passed (listed as expected failure: $why)"
+		if [ -n "$xf" ]; then
+			result "$name" "$mode" FAIL "unexpectedly passed (listed as expected failure, $want: $why)"
 		else
 			result "$name" "$mode" PASS ok
 		fi
 	elif [ $rc = 77 ] || { [ $rc = 4 ] && [ "${name#x86/}" != "$name" ]; }; then
 		# 77: automake's skip; 4: kselftest's skip (KSFT_SKIP)
 		result "$name" "$mode" SKIP "the test skipped itself (feature absent)"
-	elif [ -n "$why" ]; then
-		result "$name" "$mode" XFAIL "$why"
 	elif [ $rc = 143 ] || [ $rc = 124 ]; then
-		result "$name" "$mode" FAIL "timed out after ${TEST_TIMEOUT}s"
+		result "$name" "$mode" FAIL "timed out after ${TEST_TIMEOUT}s${xf:+ (listed as expected failure, $want)}"
+	elif [ -n "$xf" ] && [ "$got" = "$want" ]; then
+		result "$name" "$mode" XFAIL "$got: $why"
+	elif [ -n "$xf" ]; then
+		result "$name" "$mode" FAIL "$got, not the expected failure's $want ($why)"
 	else
-		result "$name" "$mode" FAIL "exit status $rc"
+		result "$name" "$mode" FAIL "$got"
 	fi
 }
 
@@ -87,7 +120,6 @@ TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory r
 # (ring 3 processes that load the shim).  "rewritten" checks the rewriter
 # itself (dlopen included).
 SHIM_TESTS="cpl hello signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs gs direct"
-PRELOAD=/etc/ld.so.preload
 
 # run_shim_modes tests...: every test in the four shim modes, or in
 # those that $shim_modes lists.
@@ -121,6 +153,14 @@ run_x86() {
 	for mode in ${x86_modes:-normal trusted rewrite}; do
 		if [ $mode = normal ]; then dir=/bin/x86; else dir=/trusted/x86; fi
 		[ $mode = rewrite ] && echo /lib/libkml-rewrite.so > $PRELOAD
+		# The mode itself, proved by a program from the same directory
+		# (dynamic in mode rewrite, so that the preloaded rewriter
+		# rewrites it: kt_done() wants its direct calls).
+		if [ $mode = rewrite ]; then
+			run_test x86/mode $mode "$dir/kt-cpl.rw"
+		else
+			run_test x86/mode $mode "$dir/kt-cpl"
+		fi
 		for t in "$@"; do
 			run_test "x86/$t" $mode "$dir/$t"
 		done
@@ -163,7 +203,9 @@ test)
 			esac
 		done
 	done
-	[ -n "$shim_sel" ] && run_shim_modes $shim_sel
+	if [ -n "$shim_sel" ]; then
+		run_shim_modes $shim_sel
+	fi
 	;;
 insn)
 	# Booted with -singlestep (tests/harness/run-tests.sh): interrupts
@@ -191,9 +233,10 @@ insn)
 	sel=$(only_tests spread ptstop migrate signals redzone)
 	shim_sel=$(only_tests signals redzone direct)
 	x86_modes="normal trusted rewrite"
-	x86_sel=$(only_tests $(grep -v '^syscall_numbering_64$' /tests/x86.list))
+	x86_sel=$(only_tests $(grep -v '^syscall_numbering_64$' $X86_LIST))
 	set -- $x86_sel
-	n=$(( $# * 3 ))
+	n=0
+	[ $# = 0 ] || n=$(( ($# + 1) * 3 ))	# with the mode probes
 	set -- $shim_sel
 	n=$(( n + $# ))
 	set -- $sel
@@ -209,8 +252,12 @@ insn)
 			esac
 		done
 	done
-	[ -n "$shim_sel" ] && run_shim_modes $shim_sel
-	[ -n "$x86_sel" ] && run_x86 $x86_sel
+	if [ -n "$shim_sel" ]; then
+		run_shim_modes $shim_sel
+	fi
+	if [ -n "$x86_sel" ]; then
+		run_x86 $x86_sel
+	fi
 	;;
 boot)
 	echo "KMLTEST: PLAN 1"
@@ -218,22 +265,26 @@ boot)
 	;;
 overflow-normal|overflow-trusted)
 	# Ends in a panic, by design; judged on the host.
+	[ "$plan_only" = 1 ] && exit 0	# no results to plan
 	/bin/busybox sh /tests/overflow.sh "$([ $suite = overflow-trusted ] && echo /trusted || echo /bin)"
 	;;
 ltp)
 	# make test LTP=dir LTP_TESTS=file; judged on the host.
+	[ "$plan_only" = 1 ] && exit 0	# no results to plan
 	/bin/busybox sh /tests/ltp.sh "${ltp_timeout:-600}"
 	;;
 bench)
 	# make bench (scripts/bench.sh): benchmarks, not tests.
+	[ "$plan_only" = 1 ] && exit 0	# no results to plan
 	/bin/busybox sh /tests/bench.sh
 	;;
 demo)
+	[ "$plan_only" = 1 ] && exit 0	# no results to plan
 	/tests/demo.sh "$trusted_cpl"
 	;;
 x86)
-	set -- $(only_tests $(cat /tests/x86.list))
-	echo "KMLTEST: PLAN $(( $# * 3 ))"
+	set -- $(only_tests $(cat $X86_LIST))
+	echo "KMLTEST: PLAN $(( ($# + 1) * 3 ))"
 	run_x86 "$@"
 	;;
 costs)
