@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Boot sanity, run by $1/busybox sh: boot.sh DIR KERNEL_RELEASE CPUS
+. /tests/kt-mode.sh
 dir=$1 kver=$2 cpus=$3 bb=$1/busybox
 fail=0
 check() {	# description command...
@@ -30,6 +31,14 @@ case " $($bb cat /proc/cmdline) " in
 *) fp="system call fast path enabled" ;;
 esac
 [ -n "${fp:-}" ] && check "boot message: $fp" sh -c "$bb dmesg | $bb grep -qE 'kml: $fp'"
+# The kernel's lockup and hang detectors are armed (configs/kml.config;
+# the hang limit is the last sysctl.kernel.hung_task_timeout_secs= of the
+# command line): the log judge relies on their reports.
+ht=$($bb tr ' ' '\n' < /proc/cmdline | $bb sed -n 's/^sysctl\.kernel\.hung_task_timeout_secs=//p' | $bb tail -1)
+check "hung-task detector armed: ${ht:-none} s on the command line" \
+	test -n "$ht" -a "$($bb cat /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null)" = "$ht" -a "$ht" != 0
+wd="$($bb cat /proc/sys/kernel/soft_watchdog 2>/dev/null) $($bb cat /proc/sys/kernel/nmi_watchdog 2>/dev/null)"
+check "soft and hard lockup detectors on (soft_watchdog, nmi_watchdog: $wd)" test "$wd" = "1 1"
 # The machine configuration the harness asked for really took effect.
 flags=$($bb grep -m1 '^flags' /proc/cpuinfo)
 case " $($bb cat /proc/cmdline) " in

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # A busybox shell script, run by $1/busybox sh: pipelines, subshells,
 # arithmetic, text tools, files, job control basics.
+. /tests/kt-mode.sh
 bb=$1/busybox
 fail=0
 check() {	# description expected actual

@@ -4,6 +4,7 @@
 # A program in kernel mode is not dumpable (a KML exec is a privilege
 # grant, like a setuid exec): no core unless fs.suid_dumpable=2, which
 # writes it as root.  The core is an ELF core file naming the program.
+. /tests/kt-mode.sh
 dir=$1 cpl=$2 bb=$1/busybox
 fail=0
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }

@@ -263,11 +263,80 @@ static void test_restart(int flags, long want)
 	close(p[1]);
 }
 
+static volatile sig_atomic_t usr1;
+
+static void on_usr1(int sig)
+{
+	usr1++;
+}
+
+/*
+ * A call made with RFLAGS.NT set (the program's business: POPF sets it at
+ * any CPL).  SYSCALL masks NT (MSR_SYSCALL_MASK); a direct call must clear
+ * it itself, or the kernel runs the call with NT set and its IRET, on an
+ * exit that delivers a signal, raises #GP: the program died of SIGSEGV
+ * at its call.  The call sends the process a handled signal, so that
+ * exit is the one taken.  In a child: a failure is a signal.
+ */
+static void test_nt_flag(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		unsigned long entry = kml_direct_entry, flags;
+		long r = SYS_kill, self = getpid();
+
+		handle(SIGUSR1, on_usr1, 0);
+		register long a1 __asm__("rdi") = self;
+		register long a2 __asm__("rsi") = SIGUSR1;
+
+		__asm__ volatile("pushfq\n\t"
+				 "orq $0x4000, (%%rsp)\n\t"	/* NT */
+				 "popfq\n\t"
+				 KML_DIRECT_CALL "\n\t"
+				 "pushfq\n\t"
+				 "popq %2\n\t"
+				 "pushq $0x202\n\t"
+				 "popfq"
+				 : "+a"(r), "+c"(entry), "=r"(flags), "+r"(a1), "+r"(a2)
+				 : : KML_CLOBBERS, "rdx", "r8", "r9", "r10");
+		_exit(r == 0 && usr1 == 1 ? 0 : 2);
+	}
+	waitpid(pid, &status, 0);
+	kt_check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "a call made with RFLAGS.NT set that delivers a signal returns (status %#x: %s)",
+		 status, WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exit");
+}
+
+/* Waits up to 10 s until task @pid is in system call @nr; 1 if it was. */
+static int wait_in_syscall(pid_t pid, long nr)
+{
+	char path[64], buf[64];
+	int i, fd;
+	ssize_t r;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	for (i = 0; i < 10000; i++) {
+		fd = open(path, O_RDONLY);
+		r = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (r > 0) {
+			buf[r] = 0;
+			if (atol(buf) == nr)
+				return 1;
+		}
+		usleep(1000);
+	}
+	return 0;
+}
+
 /* nanosleep stopped and continued: restarted through restart_syscall. */
 static void test_restart_block(void)
 {
 	struct timespec t0, t1, req = { 0, 400000000 };
-	int status;
+	int status, in_sleep, stopped;
 	pid_t c;
 
 	c = fork();
@@ -280,13 +349,17 @@ static void test_restart_block(void)
 		_exit(r == 0 && (t1.tv_sec - t0.tv_sec) * 1000000000L +
 		      (t1.tv_nsec - t0.tv_nsec) >= 400000000L ? 0 : 1);
 	}
-	usleep(100000);
+	/* Not left to luck: the stop lands while the child sleeps in it. */
+	in_sleep = wait_in_syscall(c, SYS_nanosleep);
 	kill(c, SIGSTOP);
+	stopped = waitpid(c, &status, WUNTRACED) == c && WIFSTOPPED(status);
 	usleep(100000);
 	kill(c, SIGCONT);
 	waitpid(c, &status, 0);
-	kt_check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		 "nanosleep stopped and continued completes its full time (restart_syscall)");
+	kt_check(in_sleep && stopped && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "nanosleep stopped (%s, %s) and continued completes its full time "
+		 "(restart_syscall)", in_sleep ? "while in it" : "NOT seen in it",
+		 stopped ? "stop reported" : "NO stop reported");
 }
 
 /*
@@ -499,52 +572,6 @@ static void test_bad_numbers(void)
 			 tried, bad, first, first_why ? first_why : "-");
 	kt_check(kml_syscall0(1000) == -ENOSYS && kml_syscall0(-1) == -ENOSYS &&
 		 kml_syscall0(4095) == -ENOSYS, "libkml: numbers 1000, 4095 and -1 give -ENOSYS");
-}
-
-static volatile sig_atomic_t usr1;
-
-static void on_usr1(int sig)
-{
-	usr1++;
-}
-
-/*
- * A call made with RFLAGS.NT set (the program's business: POPF sets it at
- * any CPL).  SYSCALL masks NT (MSR_SYSCALL_MASK); a direct call must clear
- * it itself, or the kernel runs the call with NT set and its IRET, on an
- * exit that delivers a signal, raises #GP: the program died of SIGSEGV
- * at its call.  The call sends the process a handled signal, so that
- * exit is the one taken.  In a child: a failure is a signal.
- */
-static void test_nt_flag(void)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		unsigned long entry = kml_direct_entry, flags;
-		long r = SYS_kill, self = getpid();
-
-		handle(SIGUSR1, on_usr1, 0);
-		register long a1 __asm__("rdi") = self;
-		register long a2 __asm__("rsi") = SIGUSR1;
-
-		__asm__ volatile("pushfq\n\t"
-				 "orq $0x4000, (%%rsp)\n\t"	/* NT */
-				 "popfq\n\t"
-				 KML_DIRECT_CALL "\n\t"
-				 "pushfq\n\t"
-				 "popq %2\n\t"
-				 "pushq $0x202\n\t"
-				 "popfq"
-				 : "+a"(r), "+c"(entry), "=r"(flags), "+r"(a1), "+r"(a2)
-				 : : KML_CLOBBERS, "rdx", "r8", "r9", "r10");
-		_exit(r == 0 && usr1 == 1 ? 0 : 2);
-	}
-	waitpid(pid, &status, 0);
-	kt_check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		 "a call made with RFLAGS.NT set that delivers a signal returns (status %#x: %s)",
-		 status, WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exit");
 }
 
 int main(int argc, char **argv)

@@ -4,6 +4,7 @@
 # line with a positive operation count and positive figures, plain and
 # through the shim (kbench.shim; from /bin a ring-3 program loading it).
 # kbench.sh DIR
+. /tests/kt-mode.sh
 dir=$1
 bb=/bin/busybox
 want=$($dir/kbench -l | $bb wc -l)

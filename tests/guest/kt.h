@@ -31,8 +31,41 @@ static inline void kt_check(int cond, const char *fmt, ...)
 	fflush(stdout);
 }
 
+static inline unsigned long kt_direct_calls(void);
+static inline const char *kt_mode(void);
+static inline int kt_cpl(void);
+
+/* Direct calls the kernel counted before main() (kt_done()). */
+static unsigned long kt_calls_at_start;
+
+__attribute__((constructor)) static void kt_note_start(void)
+{
+	kt_calls_at_start = kt_direct_calls();
+}
+
+/*
+ * The end of every test: what its mode promises is checked too, so that
+ * a PASS proves the mode the test ran in.  The CPL is the one the suite
+ * expects (KMLTEST_EXPECT_CPL: /trusted programs at CPL 0, everything
+ * else at 3); and a program run through the direct-call shim in kernel
+ * mode (modes shim and rewrite: libkml-rewrite linked in, or preloaded)
+ * made direct calls, so the shim was really in use.
+ */
 static inline int kt_done(void)
 {
+	const char *e = getenv("KMLTEST_EXPECT_CPL");
+	const char *m = kt_mode();
+
+	if (!e)
+		kt_check(0, "KMLTEST_EXPECT_CPL is set (the suite runs this test)");
+	else
+		kt_check(kt_cpl() == atoi(e), "mode %s: runs at CPL %d, as the mode promises (%s)",
+			 m, kt_cpl(), e);
+	if (e && atoi(e) == 0 && (!strcmp(m, "shim") || !strcmp(m, "rewrite"))) {
+		unsigned long n = kt_direct_calls() - kt_calls_at_start;
+
+		kt_check(n > 0, "mode %s: the shim made direct calls (%lu)", m, n);
+	}
 	printf("# %d checks, %d failed\n", kt_n, kt_failed);
 	fflush(stdout);
 	return kt_failed ? 1 : 0;
@@ -56,19 +89,26 @@ static inline int kt_cpl(void)
 	return cs & 3;
 }
 
-/* The KernelMode: line of /proc/self/status (1 or 0), -1 if absent. */
-static inline int kt_kernel_mode(void)
+/* The number after @key (with its colon) in /proc/self/status, -1 if absent. */
+static inline long kt_status_value(const char *key)
 {
 	char line[128];
-	int v = -1;
+	size_t n = strlen(key);
+	long v = -1;
 	FILE *f = fopen("/proc/self/status", "r");
 
 	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "KernelMode:", 11))
-			v = atoi(line + 11);
+		if (!strncmp(line, key, n))
+			v = atol(line + n);
 	if (f)
 		fclose(f);
 	return v;
+}
+
+/* The KernelMode: line of /proc/self/status (1 or 0), -1 if absent. */
+static inline int kt_kernel_mode(void)
+{
+	return kt_status_value("KernelMode:");
 }
 
 /* /sys/kernel/kml/direct_calls, 0 if absent. */

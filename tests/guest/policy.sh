@@ -3,6 +3,7 @@
 # policy.sh DIR TRUSTED_CPL.  TRUSTED_CPL is 3 when KML is off for this
 # boot (kml=off): then nothing may reach CPL 0 and the policy cannot be
 # raised.  User 1000 stands for an ordinary user.
+. /tests/kt-mode.sh
 dir=$1 tcpl=$2 bb=$1/busybox
 fail=0
 P=/proc/sys/kernel/kml/policy
@@ -96,30 +97,54 @@ check "no_new_privs as root: CPL 3" 3 "$(cpl_of /bin/kt-runas -n /trusted/kt-pro
 
 # --- execve racing with policy changes -------------------------------
 # Between root and off, user 1000 must never get CPL 0; between all and
-# off, CPL and KernelMode must agree on every exec.
+# off, CPL and KernelMode must agree on every exec.  The toggler runs
+# until the execs are done, counting its rounds (/tmp/tog.$$): it must
+# have switched during them, and between all and off the execs must have
+# seen both outcomes, or the race did not happen.
+toggle() {	# policy-a policy-b: switch until killed, about 100 times a second
+	i=0	# (each change is logged: not so often that it floods the log)
+	while :; do
+		echo $1 > $P; $bb usleep 5000; echo $2 > $P; $bb usleep 5000
+		# a new file renamed over the count: a reader never sees it empty
+		i=$((i + 1)); echo $i > /tmp/tog.$$.new; $bb mv /tmp/tog.$$.new /tmp/tog.$$
+	done
+}
+rounds() { $bb cat /tmp/tog.$$ 2>/dev/null || echo 0; }
 setpol root
-( i=0; while [ $i -lt 100 ]; do echo off > $P; echo root > $P; i=$((i + 1)); done ) & tog=$!
+echo 0 > /tmp/tog.$$
+toggle off root & tog=$!
+while [ "$(rounds)" -lt 2 ]; do $bb usleep 1000; done
+r0=$(rounds)
 bad=0 n=0
 while [ $n -lt 40 ]; do
 	c=$(cpl_of /bin/kt-runas -u $U /trusted/kt-probe)
 	[ "$c" = 3 ] || bad=$((bad + 1))
 	n=$((n + 1))
 done
-wait $tog
+r1=$(rounds)
+kill $tog; wait $tog 2>/dev/null
 check "40 execs by user $U during root/off switching: none at CPL 0" 0 $bad
-( i=0; while [ $i -lt 100 ]; do echo off > $P; echo all > $P; i=$((i + 1)); done ) & tog=$!
-bad=0 n=0 zero=0
-while [ $n -lt 40 ]; do
+check "the policy switched during them ($((r1 - r0)) rounds)" yes "$([ $((r1 - r0)) -gt 0 ] && echo yes)"
+echo 0 > /tmp/tog.$$
+toggle off all & tog=$!
+while [ "$(rounds)" -lt 2 ]; do $bb usleep 1000; done
+r0=$(rounds)
+bad=0 n=0 zero=0 three=0
+while [ $n -lt 40 ] || { [ $n -lt 400 ] && { [ $zero = 0 ] || [ $three = 0 ]; }; }; do
 	l=$(/bin/kt-runas -u $U /trusted/kt-secure)
 	case "$(field cpl "$l") $(field km "$l")" in
 	"0 1") zero=$((zero + 1)) ;;
-	"3 0") ;;
+	"3 0") three=$((three + 1)) ;;
 	*) bad=$((bad + 1)) ;;
 	esac
 	n=$((n + 1))
 done
-wait $tog
-check "40 execs during all/off switching ($zero at CPL 0): CPL agrees with KernelMode" 0 $bad
+r1=$(rounds)
+kill $tog; wait $tog 2>/dev/null
+rm -f /tmp/tog.$$ /tmp/tog.$$.new
+check "$n execs during all/off switching ($zero at CPL 0, $three at 3): CPL agrees with KernelMode" 0 $bad
+check "the race happened: both outcomes, $((r1 - r0)) policy rounds during the execs" yes \
+	"$([ $zero -gt 0 ] && [ $three -gt 0 ] && [ $((r1 - r0)) -gt 0 ] && echo yes)"
 setpol root
 check "policy back to root" root "$($bb cat $P)"
 check "no kernel warning" yes "$($bb dmesg | $bb grep -qE 'WARNING:|BUG:|Oops' || echo yes)"

@@ -4,6 +4,7 @@
 # must write the same archive as the plain static build, and from
 # /trusted at CPL 0 its system calls must be direct calls:
 # realprog.sh DIR TRUSTED_CPL.
+. /tests/kt-mode.sh
 dir=$1 tcpl=$2 bb=$1/busybox
 fail=0
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fail=1; fi; }

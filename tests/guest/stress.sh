@@ -5,6 +5,7 @@
 # checkers, threads, and direct calls (libkml, and programs rewritten by
 # libkml-rewrite.a).  Each worker loops until the deadline and records
 # any failure; the run fails if any worker failed or did not finish.
+. /tests/kt-mode.sh
 secs=${1:-60} tcpl=${2:-0}
 end=$(( $(date +%s) + secs ))
 dir=/tmp/stress.$$
@@ -34,17 +35,21 @@ pipes() {
 }
 worker forks probe_both &
 worker pipes pipes &
-worker signals-k /trusted/kt-signals &
-worker signals-n /bin/kt-signals &
-worker redzone-k /trusted/kt-redzone &
-worker threads-k /trusted/kt-threads &
-worker threads-n /bin/kt-threads &
-worker forkexec-k /trusted/kt-forkexec &
-worker fpu-k /trusted/kt-fpu &
-worker fpu-n /bin/kt-fpu &
-worker direct-k env KMLTEST_EXPECT_CPL=$tcpl /trusted/kt-direct &
-worker pipe-shim-k /trusted/kt-pipe.shim &
-worker signals-shim-k /trusted/kt-signals.shim &
+# Each test program checks the mode it runs in (kt_done()): say it.
+k="env KMLTEST_MODE=trusted KMLTEST_EXPECT_CPL=$tcpl"
+n="env KMLTEST_MODE=normal KMLTEST_EXPECT_CPL=3"
+shim="env KMLTEST_MODE=shim KMLTEST_EXPECT_CPL=$tcpl"
+worker signals-k $k /trusted/kt-signals &
+worker signals-n $n /bin/kt-signals &
+worker redzone-k $k /trusted/kt-redzone &
+worker threads-k $k /trusted/kt-threads &
+worker threads-n $n /bin/kt-threads &
+worker forkexec-k $k /trusted/kt-forkexec &
+worker fpu-k $k /trusted/kt-fpu &
+worker fpu-n $n /bin/kt-fpu &
+worker direct-k $k /trusted/kt-direct &
+worker pipe-shim-k $shim /trusted/kt-pipe.shim &
+worker signals-shim-k $shim /trusted/kt-signals.shim &
 wait
 echo "# rounds per worker:"; sed 's/^/#   /' $dir/rounds
 fail=0

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Who gets kernel mode, run by $1/busybox sh: trust.sh DIR TRUSTED_CPL
 # Each case execs kt-probe, which exits with its CPL.
+. /tests/kt-mode.sh
 dir=$1 tcpl=$2 bb=$1/busybox
 fail=0
 cpl_of() { "$@"; echo $?; }

@@ -2,6 +2,7 @@
 # Booted with "kml_trusted_dir=relative/dir kml_trusted_dir=/opt/kml":
 # the first value is refused with a warning, the second is the trusted
 # directory.  Run by /bin/busybox sh: trusteddir.sh TRUSTED_CPL.
+. /tests/kt-mode.sh
 tcpl=$1 bb=/bin/busybox
 fail=0
 check() {	# description expected actual
