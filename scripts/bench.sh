@@ -21,6 +21,13 @@
 #   PTIS="on off"     the pti settings to run
 #   BENCH_MS=20       milliseconds (guest clock) per kbench batch
 #   BENCH_BATCHES=5   batches per figure (median, min, max)
+#   ACCEL=kvm         real hardware: the wall-time boots run under KVM
+#                     instead of plain TCG, and their figure is guest TSC
+#                     ticks per operation (kvm_tsc_ticks_per_op: cycles at
+#                     the TSC's nominal rate, on this machine's CPU), the
+#                     check of the model.  Needs /dev/kvm and VMX or SVM;
+#                     our build machines have neither (nested
+#                     virtualisation is off), so it is untried there.
 #   TCG_BOOTS=3       plain-TCG boots per kernel and pti (interleaved): the
 #                     wall figure is the median of their medians, with the
 #                     lowest and highest batch of all of them
@@ -44,6 +51,16 @@ BENCH_ONLY=${BENCH_ONLY:-}
 REDIS_N=${REDIS_N:-2000}
 CPU=${CPU:-max}
 TCG_BOOTS=${TCG_BOOTS:-3}
+ACCEL=${ACCEL:-tcg}
+case $ACCEL in
+tcg) wall=tcg ;;
+kvm)
+	wall=kvm
+	[ -w /dev/kvm ] || die "ACCEL=kvm: no writable /dev/kvm here (load kvm_intel or kvm_amd; in a VM, nested virtualisation must be on)"
+	grep -qwE 'vmx|svm' /proc/cpuinfo || die "ACCEL=kvm: this CPU shows neither vmx nor svm"
+	;;
+*) die "ACCEL must be tcg or kvm" ;;
+esac
 RESULTS=${RESULTS:-$KML_TOP/bench/results}
 MODES="stock kml-normal kml-trusted kml-direct"
 t_start=$(date +%s)
@@ -90,15 +107,16 @@ runs=()
 for pti in $PTIS; do
 	runs+=("stock:$pti:icount" "kml:$pti:icount")
 	for b in $(seq 1 "$TCG_BOOTS"); do
-		runs+=("stock:$pti:tcg$b" "kml:$pti:tcg$b")
+		runs+=("stock:$pti:$wall$b" "kml:$pti:$wall$b")
 	done
 done
 
 # One boot; its KMLBENCH lines are echoed as they arrive (progress).
 boot() {	# index kernel pti clock
-	local i=$1 k=$2 pti=$3 clock=$4 kernel=$KML_KERNEL ic=0 rc
+	local i=$1 k=$2 pti=$3 clock=$4 kernel=$KML_KERNEL ic=0 rc accel=tcg
 	[ "$k" = stock ] && kernel=$STOCK_KERNEL
 	[ "$clock" = icount ] && ic=1
+	[ "${clock#kvm}" != "$clock" ] && accel=kvm
 	local log=$BUILD/logs/bench-$k-pti$pti-$clock.log costs= app=$append
 	# The instruction-counting boots also count the costly classes.
 	[ $ic = 1 ] && costs=$log.costs app="$append kmltest.costs=1"
@@ -108,7 +126,7 @@ boot() {	# index kernel pti clock
 	fi
 	step "[$i/${#runs[@]}] $k kernel, pti=$pti, $clock ($(( $(date +%s) - t_start )) s so far)"
 	: > "$log"
-	SUITE=bench KERNEL=$kernel ICOUNT=$ic QUIET=1 TIMEOUT=${TIMEOUT:-1500} LOG=$log CPU=$CPU \
+	SUITE=bench KERNEL=$kernel ICOUNT=$ic ACCEL=$accel QUIET=1 TIMEOUT=${TIMEOUT:-1500} LOG=$log CPU=$CPU \
 		SMP=1 PTI=$pti APPEND="$app" COSTS=$costs bash "$KML_TOP/scripts/qemu-run.sh" &
 	local qpid=$!
 	tail -n +1 -f --pid=$qpid "$log" 2>/dev/null | tr -d '\r' | awk -v ic=$ic '
@@ -149,14 +167,14 @@ expect_list=$(tr ',' ' ' <<< "${BENCH_ONLY:-}")
 	echo "benchmark,mode,pti,metric,value"
 	for pti in $PTIS; do
 	for k in stock kml; do
-	for clock in icount tcg; do
+	for clock in icount $wall; do
 		logs=("$BUILD/logs/bench-$k-pti$pti-icount.log")
-		[ $clock = tcg ] && logs=()
-		[ $clock = tcg ] && for b in $(seq 1 "$TCG_BOOTS"); do
-			logs+=("$BUILD/logs/bench-$k-pti$pti-tcg$b.log")
+		[ $clock = $wall ] && logs=()
+		[ $clock = $wall ] && for b in $(seq 1 "$TCG_BOOTS"); do
+			logs+=("$BUILD/logs/bench-$k-pti$pti-$wall$b.log")
 		done
 		cat "${logs[@]}" | tr -d '\r' |
-		awk -v pti="$pti" -v ic=$([ "$clock" = icount ] && echo 1 || echo 0) \
+		awk -v pti="$pti" -v ic=$([ "$clock" = icount ] && echo 1 || echo 0) -v kvm=$([ "$clock" = kvm ] && echo 1 || echo 0) \
 		    -v cpl0="$KML_EXPECT_TRUSTED_CPL" -v expect="$expect_list" -v run="$k pti=$pti $clock" \
 		    -v boots=${#logs[@]} '
 		function bad(msg) { print "[kml] ERROR: " run ": " msg > "/dev/stderr"; err = 1 }
@@ -182,7 +200,7 @@ expect_list=$(tr ',' ' ' <<< "${BENCH_ONLY:-}")
 			key = $2 SUBSEP $3
 			if (!(key in cnt)) order[nk++] = key
 			cnt[key]++
-			med[key] = med[key] " " (ic ? t[2] : w[2])
+			med[key] = med[key] " " (ic || kvm ? t[2] : w[2])
 			if (!(key in lo) || w[3] + 0 < lo[key]) lo[key] = w[3] + 0
 			if (!(key in hi) || w[4] + 0 > hi[key]) hi[key] = w[4] + 0
 		}
@@ -207,6 +225,8 @@ expect_list=$(tr ',' ' ' <<< "${BENCH_ONLY:-}")
 				if (cnt[key] != boots) bad(kk[1] " " kk[2] ": " cnt[key] " results from " boots " boots")
 				if (ic) {
 					printf "%s,%s,%s,instructions_per_op,%.1f\n", kk[1], kk[2], pti, median(med[key])
+				} else if (kvm && !(key in redis)) {
+					printf "%s,%s,%s,kvm_tsc_ticks_per_op,%.1f\n", kk[1], kk[2], pti, median(med[key])
 				} else if (key in redis) {
 					printf "%s,%s,%s,ops_per_s,%.1f\n", kk[1], kk[2], pti, median(med[key])
 				} else {
@@ -321,6 +341,7 @@ md=$RESULTS/latest.md
 			for (k = 1; k <= np; k++) table("modeled_cycles_per_op@" refname, "Modeled cycles per operation (a model; reference table of " refcpu ")", pp[k])
 		for (k = 1; k <= np; k++) costly(pp[k])
 		for (k = 1; k <= np; k++) table("instructions_per_op", "Instructions per operation (-icount shift=0)", pp[k])
+		for (k = 1; k <= np; k++) table("kvm_tsc_ticks_per_op", "Guest TSC ticks per operation under KVM (hardware, this CPU)", pp[k])
 		for (k = 1; k <= np; k++) table("tcg_wall_ns_per_op", "TCG wall ns per operation, median (min-max)", pp[k])
 		for (k = 1; k <= np; k++) table("ops_per_s", "redis-benchmark requests per second (TCG wall)", pp[k])
 	}' "$csv"
