@@ -1,42 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The kernel's direct-call page at address 0 of a KML process: its last
- * 32 bytes describe it (arch/x86/kml/kml.c, struct kml_direct_header).
- * The numbers in it are hex digits, written as 0x40 + digit,
- * most significant first: the page is code, and bytes 0x40-0x4f are REX
- * prefixes, which do nothing when a call lands among them.
+ * What the kernel gives a KML process for direct calls
+ * (Documentation/kml.rst, "Direct calls"): the entry, in the auxiliary
+ * vector, and on request the direct-call page at address 0, whose sled
+ * takes "call *%rax" with a system call number in %rax.  Nothing is
+ * mapped at 0 until the process asks, so that NULL faults as in ring 3.
  */
 #ifndef _KML_PAGE_H
 #define _KML_PAGE_H
 
-#include <stdint.h>
-#include <sys/mman.h>
+#include <sys/auxv.h>
 
-#define KML_PAGE_HEADER		0xfe0UL
-#define KML_PAGE_MAGIC		"KMLDCALL"
-#define KML_PAGE_VERSION	2
-
-struct kml_page_header {
-	char magic[8];
-	char version[4];
-	char sled[4];		/* system call numbers below this work */
-	char entry[16];		/* the direct-call entry, for "call *%rcx" */
-};
-
-/* A header number in *v; 0 if a byte is not 0x40 + hex digit. */
-static inline int kml_page_field(const char *f, int digits, uint64_t *v)
-{
-	const volatile unsigned char *b = (const volatile unsigned char *)f;
-	int i;
-
-	*v = 0;
-	for (i = 0; i < digits; i++) {
-		if ((b[i] & 0xf0) != 0x40)
-			return 0;
-		*v = *v << 4 | (b[i] & 0xf);
-	}
-	return 1;
-}
+/* The kernel's AT_KML_ENTRY: the direct-call entry of a KML process. */
+#define KML_AT_ENTRY		0x4b4d4cUL
+/* arch_prctl(ARCH_KML_SLED, 0): map the sled; returns the numbers it covers. */
+#define KML_ARCH_SLED		0x4b01
 
 static inline int kml_cpl0(void)
 {
@@ -47,59 +25,34 @@ static inline int kml_cpl0(void)
 }
 
 /*
- * The header, or NULL: only at CPL 0, and only if page 0 is mapped (the
- * program may have unmapped it).  The address is computed in asm so that
- * the compiler does not treat a constant address as a null pointer.
+ * The direct-call entry, for "call *%rcx", or 0: only at CPL 0, from the
+ * auxiliary vector.
  */
-static inline const struct kml_page_header *kml_page_header(void)
+static inline unsigned long kml_entry_auxv(void)
 {
-	const struct kml_page_header *h;
-	unsigned char vec;
-	void *page;
-
 	if (!kml_cpl0())
 		return 0;
-	__asm__("xor %k0, %k0" : "=r"(page));
-	if (mincore(page, 4096, &vec))
-		return 0;
-	__asm__("mov %1, %0" : "=r"(h) : "i"(KML_PAGE_HEADER));
-	return h;
-}
-
-/* The header carries the magic and the version this library knows. */
-static inline int kml_page_valid(const struct kml_page_header *h)
-{
-	const volatile char *m = h->magic;
-	uint64_t version;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		if (m[i] != KML_PAGE_MAGIC[i])
-			return 0;
-	return kml_page_field(h->version, 4, &version) && version == KML_PAGE_VERSION;
-}
-
-static inline int kml_page_present(void)
-{
-	const struct kml_page_header *h = kml_page_header();
-
-	return h && kml_page_valid(h);
+	return getauxval(KML_AT_ENTRY);
 }
 
 /*
- * Numbers below the result go through the page, and *entry is where a
- * "call *%rcx" enters directly; 0 without the page.
+ * Ask the kernel for the sled at address 0, for "call *%rax" sites: the
+ * numbers below the result enter the kernel through it; 0 if this process
+ * cannot have it (not in kernel mode, or something else mapped at 0).
+ * Asking again changes nothing.  A raw SYSCALL: the rewriter calls this
+ * from its constructor, before anything else is set up.
  */
-static inline unsigned long kml_page_limit(unsigned long *entry)
+static inline unsigned long kml_sled_map(void)
 {
-	const struct kml_page_header *h = kml_page_header();
-	uint64_t sled, e;
+	long ret = 158;		/* __NR_arch_prctl */
 
-	if (!h || !kml_page_valid(h) || !kml_page_field(h->sled, 4, &sled) ||
-	    !kml_page_field(h->entry, 16, &e))
+	if (!kml_cpl0())
 		return 0;
-	*entry = e;
-	return sled;
+	__asm__ volatile("syscall"
+			 : "+a"(ret)
+			 : "D"((long)KML_ARCH_SLED), "S"(0L)
+			 : "rcx", "r11", "memory");
+	return ret > 0 ? (unsigned long)ret : 0;
 }
 
 #endif

@@ -3,16 +3,18 @@
  * libkml: system calls as direct calls for programs that Kernel Mode Linux
  * runs in kernel mode (Documentation/kml.rst, "Direct calls").
  *
- * A KML process has the kernel's direct-call page at address 0: a
- * "call *%rax" with a system call number in %rax enters the kernel with
- * the SYSCALL register convention (arguments in rdi, rsi, rdx, r10, r8,
- * r9; result in rax; rcx and r11 clobbered, and the arithmetic flags) and
- * returns with a plain RET.  The page also names the entry itself, and
- * these functions call it with "call *%rcx", skipping the page: the
- * kernel saves the caller's rcx for a restart, so a restarted call
- * re-issues that call too (rcx still comes back clobbered).  The call
- * pushes its return address, so these functions first step over the
- * 128-byte red zone of the code around them.
+ * A KML process finds the kernel's direct-call entry in its auxiliary
+ * vector; these functions call it with "call *%rcx", with the SYSCALL
+ * register convention (arguments in rdi, rsi, rdx, r10, r8, r9; result
+ * in rax; rcx and r11 clobbered, and the arithmetic flags), and it
+ * returns with a plain RET.  The kernel saves the caller's rcx for a
+ * restart, so a restarted call re-issues that call too (rcx still comes
+ * back clobbered).  The call pushes its return address, so these
+ * functions first step over the 128-byte red zone of the code around
+ * them.  A process that asks (kml_direct_sled(), the rewriter) also gets
+ * the direct-call page at address 0: a "call *%rax" with a system call
+ * number in %rax enters the kernel through its sled.  Without asking,
+ * nothing is mapped at 0 and a NULL pointer faults as in ring 3.
  * In a process that does not run in kernel mode they issue SYSCALL: the
  * same code works everywhere.
  * That SYSCALL carries a DS prefix, which does nothing but make it three
@@ -33,8 +35,8 @@ extern "C" {
 extern int kml_direct;
 
 /*
- * Also set by the constructor: the numbers the page's sled covers, for
- * "call *%rax" sites (the rewriter).  The entry below takes any number,
+ * Set by kml_direct_sled(): the numbers the sled at address 0 covers, for
+ * "call *%rax" sites; 0 until then.  The entry below takes any number,
  * and gives -ENOSYS for one that is no system call, as SYSCALL does.
  */
 extern unsigned long kml_direct_limit;
@@ -46,8 +48,14 @@ extern unsigned long kml_direct_limit;
  */
 extern unsigned long kml_direct_entry;
 
-/* 1 if this process runs in kernel mode with the direct-call page. */
+/* 1 if this process runs in kernel mode with a direct-call entry. */
 int kml_direct_available(void);
+
+/*
+ * Map the direct-call page at address 0 (once) for "call *%rax" sites;
+ * returns kml_direct_limit, 0 where there can be none.
+ */
+unsigned long kml_direct_sled(void);
 
 /* libc's syscall(), through a direct call when possible. */
 long syscall(long number, ...);

@@ -15,13 +15,20 @@ unsigned long kml_direct_entry;
 
 int kml_direct_available(void)
 {
-	return kml_page_present();
+	return kml_entry_auxv() != 0;
+}
+
+unsigned long kml_direct_sled(void)
+{
+	if (!kml_direct_limit)
+		kml_direct_limit = kml_sled_map();
+	return kml_direct_limit;
 }
 
 __attribute__((constructor)) static void kml_init(void)
 {
-	kml_direct_limit = kml_page_limit(&kml_direct_entry);
-	kml_direct = kml_direct_limit != 0;
+	kml_direct_entry = kml_entry_auxv();
+	kml_direct = kml_direct_entry != 0;
 }
 
 long syscall(long number, ...)

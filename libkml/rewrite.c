@@ -10,7 +10,8 @@
  * instruction found on an instruction boundary there becomes "call *%rax"
  * (ff d0), as long: the call lands in the kernel's direct-call page at
  * address 0 at byte %rax, the system call number, and returns after the
- * call site.  The rest of the convention is SYSCALL's, restart included
+ * call site.  The constructor asks the kernel for that page
+ * (ARCH_KML_SLED); a process without the rewriter has nothing at 0.  The rest of the convention is SYSCALL's, restart included
  * (Documentation/kml.rst).  The sites of the objects a system is built
  * with can be found ahead of time by the same search: kml-rwcache writes
  * them to /etc/kml-rewrite.cache, and a segment found there (by build ID)
@@ -21,8 +22,8 @@
  * secure-exec and ignores LD_PRELOAD), and libkml-rewrite.a, linked into
  * a static program with --whole-archive (and --eh-frame-hdr, which gcc
  * leaves out with -static: the unwind table keeps the search short).  In
- * a process that is not in kernel mode, or without the page, it changes
- * nothing.
+ * a process that is not in kernel mode, or where the page cannot be mapped,
+ * it changes nothing.
  *
  * Caveats: the call pushes its return address at RSP - 8, inside the red
  * zone of the code that issued the system call; code that keeps data
@@ -736,7 +737,7 @@ static void kml_rw_scan(void)
 
 __attribute__((constructor(101))) static void kml_rw_init(void)
 {
-	if (!kml_page_present())
+	if (!kml_sled_map())
 		return;
 	kml_rwc_open();
 	kml_rw_on = 1;

@@ -51,7 +51,7 @@ build() {	# output source flags...
 		say "built $out"
 	fi
 }
-for t in cpl signals forkexec pipe fpu memory redzone badstack escalate ptrace probe regs runas peek gs; do
+for t in cpl signals forkexec pipe fpu memory null redzone badstack escalate ptrace probe regs runas peek gs; do
 	build "kt-$t" "$t.c" -static
 done
 build kt-secure secure.c
@@ -65,11 +65,12 @@ build kt-secure secure.c
 LK=$BUILD/libkml
 mkdir -p "$LK"
 make -s -C "$KML_TOP/libkml" O="$LK" || die "building libkml failed"
-SHIM_TESTS="cpl signals forkexec pipe fpu memory redzone badstack escalate ptrace regs gs hello direct"
+SHIM_TESTS="cpl signals forkexec pipe fpu memory null redzone badstack escalate ptrace regs gs hello direct"
 build kt-direct direct.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-demo demo.c -static -I"$KML_TOP/libkml" -I"$KML_TOP/tests/cost" "$LK/libkml.a"
 build kt-spread spread.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-migrate migrate.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
+build kt-nullcall nullcall.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-ptstop ptstop.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-ptprologue ptprologue.c -static -I"$KML_TOP/libkml" "$LK/libkml.a"
 build kt-costs costs.c -static -I"$KML_TOP/libkml" -I"$KML_TOP/tests/cost" "$LK/libkml.a"
@@ -134,7 +135,7 @@ for f in "$OUT"/gen_init_cpio* "$OUT"/kbench* "$OUT"/kb-nop*; do
 	[ -e "$f" ] && cp "$f" "$ROOT/bin/" && cp "$f" "$ROOT/trusted/"
 done
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh kt-mode.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh realprog.sh overflow.sh kbench.sh; do
+for f in suite.sh kt-mode.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh realprog.sh overflow.sh nullcall.sh kbench.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
 install -m 0755 "$B/bench.sh" "$ROOT/tests/bench.sh"

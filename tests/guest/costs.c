@@ -187,9 +187,14 @@ int main(int argc, char **argv)
 	calls("syscall_read", RAW, SYS_read, zero, (long)buf, 1);
 	calls("syscall_write", RAW, SYS_write, null, (long)buf, 1);
 	if (kml_direct) {
+		unsigned long sled;
+
 		calls("direct_getpid", DIRECT, SYS_getpid, 0, 0, 0);
 		calls("direct_read", DIRECT, SYS_read, zero, (long)buf, 1);
 		calls("direct_write", DIRECT, SYS_write, null, (long)buf, 1);
+		sled = kml_direct_sled();
+		kt_check(sled > SYS_getpid, "the sled at 0, mapped on request, covers getpid "
+			 "(%lu numbers)", sled);
 		calls("sled_getpid", SLED, SYS_getpid, 0, 0, 0);
 	}
 	for (i = 0; i < 10; i++)

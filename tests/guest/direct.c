@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Direct calls through libkml (libkml/kml.h).  From /trusted the process
- * has the kernel's direct-call page at address 0 and kml_syscall*() call
- * it; from /bin the same calls fall back to SYSCALL and must behave the
- * same.  Checks: results, every register and the red zone kept, invalid
+ * finds the kernel's direct-call entry in its auxiliary vector and
+ * kml_syscall*() call it, and it asks for the sled at address 0 for the
+ * "call *%rax" checks; from /bin the same calls fall back to SYSCALL and
+ * must behave the same.  Checks: results, every register and the red zone kept, invalid
  * numbers, the direct_calls counter, a 1 kHz signal storm during a tight
  * loop, SA_RESTART and restart_syscall, ptrace single-stepping through a
  * whole call, vfork and clone3 on a new stack, loopback UDP (softirqs on
@@ -53,6 +54,29 @@ static int maps_has_kml_page(void)
 	if (f)
 		fclose(f);
 	return found;
+}
+
+/*
+ * The entry the page's last 32 bytes name (arch/x86/kml/kml.c, struct
+ * kml_direct_header: "KMLDCALL", then hex digits written as 0x40 + digit),
+ * 0 if they do not.
+ */
+static unsigned long page_header_entry(void)
+{
+	const volatile unsigned char *h;
+	unsigned long v = 0;
+	int i;
+
+	__asm__("mov %1, %0" : "=r"(h) : "i"(0xfe0));
+	for (i = 0; i < 8; i++)
+		if (h[i] != (unsigned char)"KMLDCALL"[i])
+			return 0;
+	for (i = 16; i < 32; i++) {
+		if ((h[i] & 0xf0) != 0x40)
+			return 0;
+		v = v << 4 | (h[i] & 0xf);
+	}
+	return v;
 }
 
 /*
@@ -591,8 +615,24 @@ int main(int argc, char **argv)
 	}
 	kt_check(kml_direct == want, "direct calls %savailable (%s mode, CPL %d)",
 		 want ? "" : "not ", kt_mode(), kt_cpl());
-	kt_check(maps_has_kml_page() == want, "/proc/self/maps %s the [kml] page at 0",
-		 want ? "shows" : "does not show");
+	{
+		/* The rewriter (modes shim and rewrite) asks for the sled itself. */
+		int asked = want && (!strcmp(kt_mode(), "shim") || !strcmp(kt_mode(), "rewrite"));
+		unsigned long sled;
+
+		kt_check(maps_has_kml_page() == asked, "/proc/self/maps %s the [kml] page at 0 "
+			 "before this program asks for it", asked ? "shows" : "does not show");
+		sled = kml_direct_sled();
+		kt_check((sled != 0) == want, "ARCH_KML_SLED %s (sled of %lu numbers)",
+			 want ? "maps the sled" : "is refused", sled);
+		kt_check(maps_has_kml_page() == want, "/proc/self/maps %s the [kml] page at 0",
+			 want ? "shows" : "does not show");
+		kt_check(kml_direct_sled() == kml_direct_limit, "asking twice changes nothing");
+		if (want)
+			kt_check(page_header_entry() == kml_direct_entry,
+				 "the page's header names the entry of the auxiliary vector (%#lx, %#lx)",
+				 page_header_entry(), kml_direct_entry);
+	}
 	kt_check(kml_syscall0(SYS_getpid) == getpid(), "getpid");
 	if (pipe(p) == 0) {
 		kt_check(kml_syscall3(SYS_write, p[1], (long)"k", 1) == 1 &&

@@ -31,15 +31,30 @@ static inline int kt_in_entry(unsigned long ip)
 	return kml_direct && ip - kml_direct_entry < KT_ENTRY_SPAN;
 }
 
-/* At a landing trampoline's jump to the entry. */
+/* In a landing trampoline: its guard or its jump to the entry. */
 static inline int kt_is_trampoline(unsigned long ip)
 {
+	/* The guard before the jump (kml_direct_tramp_init()). */
+	static const unsigned char guard[] = { 0x48, 0x85, 0xe4, 0x79, 0x02, 0x0f, 0x0b };
+	static const unsigned int at[] = { 0, 3, 7 };	/* its TEST and JNS, the JMP */
+	unsigned long start, jmp;
+	unsigned int i, j;
 	int32_t rel;
 
-	if (kt_text(ip)[0] != KT_OP_JMP32)
-		return 0;
-	memcpy(&rel, (const void *)(ip + 1), sizeof(rel));
-	return ip + 5 + (long)rel == kml_direct_entry;
+	for (i = 0; i < 3; i++) {
+		if ((ip & 4095) < at[i])
+			continue;	/* the trampolines are in the middle of a page */
+		start = ip - at[i];
+		jmp = start + sizeof(guard);
+		for (j = 0; j < sizeof(guard) && kt_text(start)[j] == guard[j]; j++)
+			;
+		if (j < sizeof(guard) || kt_text(jmp)[0] != KT_OP_JMP32)
+			continue;
+		memcpy(&rel, (const void *)(jmp + 1), sizeof(rel));
+		if (jmp + 5 + (long)rel == kml_direct_entry)
+			return 1;
+	}
+	return 0;
 }
 
 /*

@@ -60,6 +60,12 @@ int main(int argc, char **argv)
 	}
 	kt_check(direct == km, "direct calls %savailable (%s mode)", direct ? "" : "not ",
 		 kt_mode());
+	if (direct) {
+		unsigned long sled = kml_direct_sled();
+
+		kt_check(sled > SYS_getpid, "the sled at 0, mapped on request, covers getpid "
+			 "(%lu numbers)", sled);
+	}
 	calls = kt_direct_calls();
 	pid = fork();
 	if (pid == 0)

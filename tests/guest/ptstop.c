@@ -368,6 +368,12 @@ int main(int argc, char **argv)
 	kt_check(kml_direct == (expect_cpl == 0),
 		 "direct calls %s, as expected here (CPL %d)",
 		 kml_direct ? "available" : "not available", kt_cpl());
+	if (kml_direct) {
+		unsigned long sled = kml_direct_sled();
+
+		kt_check(sled > SYS_getpid, "the sled at 0, mapped on request, covers getpid "
+			 "(%lu numbers)", sled);
+	}
 	if (kml_direct && min_entry) {
 		gs_done_off = kt_prologue_find(kt_gs_done, sizeof(kt_gs_done));
 		kt_check(gs_done_off > 0, "the GS prologue ends at +%ld (POP R11; MOV RSP to RCX; CLD)",

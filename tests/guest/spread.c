@@ -133,6 +133,8 @@ int main(int argc, char **argv)
 		printf("# no direct calls in this process: entry part not run\n");
 		return kt_done();
 	}
+	i = kml_direct_sled();
+	kt_check(i > SYS_getpid, "the sled at 0, mapped on request, covers getpid (%u numbers)", i);
 	set_timer(1000);
 	t0 = ticks;
 	for (end = kt_now() + 1.5; kt_now() < end;) {

@@ -112,14 +112,14 @@ run_test() {
 	fi
 }
 
-TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs gs direct ptstop ptprologue"
+TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory null redzone badstack escalate ptrace regs gs direct ptstop ptprologue"
 # The same C tests through the direct-call shim (kmltest.direct=1): mode
 # shim runs /trusted/kt-<t>.shim (static, libkml-rewrite.a linked in),
 # mode rewrite runs /trusted/kt-<t>.rw (dynamic) with libkml-rewrite.so
 # in /etc/ld.so.preload; shim-normal and rewrite-normal run them from /bin
 # (ring 3 processes that load the shim).  "rewritten" checks the rewriter
 # itself (dlopen included).
-SHIM_TESTS="cpl hello signals forkexec pipe threads fpu memory redzone badstack escalate ptrace regs gs direct"
+SHIM_TESTS="cpl hello signals forkexec pipe threads fpu memory null redzone badstack escalate ptrace regs gs direct"
 
 # run_shim_modes tests...: every test in the four shim modes, or in
 # those that $shim_modes lists.
@@ -267,6 +267,11 @@ overflow-normal|overflow-trusted)
 	# Ends in a panic, by design; judged on the host.
 	[ "$plan_only" = 1 ] && exit 0	# no results to plan
 	/bin/busybox sh /tests/overflow.sh "$([ $suite = overflow-trusted ] && echo /trusted || echo /bin)"
+	;;
+nullcall)
+	# Oopses, by design; judged on the host.
+	[ "$plan_only" = 1 ] && exit 0	# no results to plan
+	/bin/busybox sh /tests/nullcall.sh
 	;;
 ltp)
 	# make test LTP=dir LTP_TESTS=file; judged on the host.

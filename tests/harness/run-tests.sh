@@ -36,6 +36,8 @@
 #                             (default 1; not when DEBUG=1 made the whole
 #                             matrix a debug one)
 #   OVERFLOW=1|0              a kernel stack overflow (LKDTM EXHAUST_STACK)
+#   NULLCALL=1|0              a kernel NULL call on behalf of a process,
+#                             with and without the sled (LKDTM EXEC_NULL)
 #                             from /bin and from /trusted, one boot each,
 #                             each ending in the stock report and a panic
 #                             (default 1)
@@ -63,6 +65,7 @@ STRESS=${STRESS:-60}
 X86=${X86:-1}
 INSN=${INSN:-1}
 OVERFLOW=${OVERFLOW:-1}
+NULLCALL=${NULLCALL:-1}
 DEBUG_BOOT=${DEBUG_BOOT:-1}
 COSTS=${COSTS-"max,off,1 max,on,1 qemu64,off,1,kml_fastpath=off qemu64,on,1"}
 [ "${DEBUG:-0}" != 0 ] && DEBUG_BOOT=0
@@ -265,6 +268,59 @@ if [ "$OVERFLOW" != 0 ]; then
 		fi
 		rm -f "$log.txt"
 	done
+fi
+
+# A NULL function pointer called by the kernel on behalf of a process
+# must oops and kill it, as without KML: from /bin, from /trusted, and
+# from /trusted with the direct-call sled at 0, where the sled's landing
+# trampoline refuses a call from kernel code (tests/guest/nullcall.sh).
+if [ "$NULLCALL" != 0 ]; then
+	log=$BUILD/logs/nullcall.log
+	label="nullcall/max/pti=on/smp1"
+	km=0
+	[ "$KML_EXPECT_TRUSTED_CPL" = 0 ] && km=1
+	step "a kernel NULL call on behalf of a process ($label)"
+	CPU=max PTI=on SMP=1 SUITE=nullcall QUIET=1 TIMEOUT=300 LOG=$log \
+		bash "$top/scripts/qemu-run.sh"
+	why=
+	# Judged as any boot up to the first NULL call; the oopses after it
+	# are the test's.
+	if ! jout=$(KML_SYSTEM_MAP=$BUILD/obj-${KCONFIG:-tiny}/System.map \
+		bash "$top/tests/harness/check-log.sh" "$log" "$label" 0 --no-results \
+		--upto '^lkdtm: Performing direct entry EXEC_NULL'); then
+		why="the log judge: $(printf '%s\n' "$jout" | grep '^FAIL' | head -3 | tr '\n' ' ')"
+	fi
+	tr -d '\r' < "$log" > "$log.txt"
+	for c in normal:0:'BUG: kernel NULL pointer dereference' \
+		 trusted:$km:'BUG: kernel NULL pointer dereference' \
+		 trusted-sled:$km:'Oops: invalid opcode'; do
+		name=${c%%:*} rest=${c#*:}
+		want_km=${rest%%:*} oops=${rest#*:}
+		part=$(sed -n "/^KMLNULL: begin $name\$/,/^KMLNULL: end $name /p" "$log.txt")
+		printf '%s\n' "$part" | grep -q "^KMLNULL: $name: KernelMode $want_km, sled " ||
+			why="${why:+$why; }$name: did not run with KernelMode $want_km"
+		[ $name = trusted-sled ] && [ "$want_km" = 1 ] &&
+			! printf '%s\n' "$part" | grep -q "^KMLNULL: $name: KernelMode 1, sled mapped and used" &&
+			why="${why:+$why; }$name: no working sled"
+		printf '%s\n' "$part" | grep -q '^lkdtm: Performing direct entry EXEC_NULL' ||
+			why="${why:+$why; }$name: LKDTM never ran EXEC_NULL"
+		printf '%s\n' "$part" | grep -q "$oops" ||
+			why="${why:+$why; }$name: no '$oops'"
+		printf '%s\n' "$part" | grep -q "^KMLNULL: $name: survived" &&
+			why="${why:+$why; }$name: the NULL call returned"
+		st=$(printf '%s\n' "$part" | sed -n "s/^KMLNULL: end $name status \([0-9]*\)\$/\1/p")
+		[ "${st:-0}" -gt 128 ] ||
+			why="${why:+$why; }$name: the caller was not killed by a signal (status ${st:-none})"
+	done
+	grep -q '^KMLNULL: done' "$log.txt" || why="${why:+$why; }the kernel did not survive to the end"
+	if [ -z "$why" ]; then
+		printf 'PASS  %s  nullcall\n' "$label"
+		tp=$((tp + 1))
+	else
+		printf 'FAIL  %s  nullcall: %s (log: %s)\n' "$label" "$why" "$log"
+		tf=$((tf + 1))
+	fi
+	rm -f "$log.txt"
 fi
 
 # LTP, bring-your-own: the same LTP result in both modes, per test.

@@ -29,7 +29,8 @@
  *     in the direct-call page past its sled, and #PF of one whose RIP lies
  *     in the top page of the address space (a call with a number that is
  *     no system call, 560 to 4095 or -4096 to -1) return at once to the
- *     direct-call entry, which gives -ENOSYS;
+ *     direct-call entry, which gives -ENOSYS, in a process that asked for
+ *     the sled (ARCH_KML_SLED);
  *   - any other frame moves back to the interrupted stack, below the
  *     interrupted RSP aligned down to 16 bytes, as the CPU would have put
  *     it without IST;
@@ -230,6 +231,16 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	btl	%eax, %edi
 	jnc	.Lkml_user_move
 .Lkml_to_entry:
+	/*
+	 * Only in a process that asked for the sled (ARCH_KML_SLED); in any
+	 * other such a call is a jump to a stray address, as in ring 3.
+	 */
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rax
+	movq	KML_TASK_mm(%rax), %rax
+	testq	%rax, %rax
+	jz	.Lkml_user_move
+	cmpb	$0, KML_MM_kml_sled(%rax)
+	je	.Lkml_user_move
 	movq	kml_direct_entry_ip(%rip), %rax
 	testq	%rax, %rax
 	jz	.Lkml_user_move

@@ -34,6 +34,9 @@ static void __used common(void)
 	OFFSET(KML_pcpu_hot_cpu_number, pcpu_hot, cpu_number);
 	/* The return address of a direct call in progress (entry_kml_syscall.S). */
 	OFFSET(KML_TASK_thread_direct_ip, task_struct, thread.kml_direct_ip);
+	/* Whether the process asked for the direct-call sled (entry_kml.S). */
+	OFFSET(KML_TASK_mm, task_struct, mm);
+	OFFSET(KML_MM_kml_sled, mm_struct, context.kml_sled);
 	DEFINE(KML_SYSCALL_WORK_ANY_MASK, KML_SYSCALL_WORK_ANY);
 	DEFINE(KML_EXIT_WORK_ANY_MASK, KML_EXIT_WORK_ANY);
 	DEFINE(KML_NR_SYSCALLS, NR_syscalls);

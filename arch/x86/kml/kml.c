@@ -167,9 +167,17 @@ static void kml_direct_field(char *f, int digits, u64 v)
 
 /*
  * The landing trampolines: at KML_DIRECT_TRAMP(end) for each landing
- * block, a jmp to @entry, in a page of its own at a fixed address of the
- * module area, read-only and executable.
+ * block, a jmp to @entry behind a guard, in a page of its own at a fixed
+ * address of the module area, read-only and executable.  The guard,
+ * "test %rsp, %rsp; jns 1f; ud2; 1:", stops a call from kernel code: a
+ * NULL function pointer called in the kernel on behalf of a process with
+ * the sled (SMEP is off in the KML state) runs the sled into here with
+ * RSP in the kernel half, and oopses at the UD2 (a kernel frame) instead
+ * of entering the system call entry.  A program's call has its RSP in
+ * the user half.
  */
+static const u8 kml_direct_guard[] = { 0x48, 0x85, 0xe4, 0x79, 0x02, 0x0f, 0x0b };
+
 static int __init kml_direct_tramp_init(unsigned long entry)
 {
 	unsigned long first = KML_DIRECT_SLED + KML_DIRECT_BLOCK;
@@ -178,8 +186,10 @@ static int __init kml_direct_tramp_init(unsigned long entry)
 	unsigned long end;
 	u8 *p;
 
+	BUILD_BUG_ON(sizeof(kml_direct_guard) + JMP32_INSN_SIZE > KML_DIRECT_BLOCK);
 	BUILD_BUG_ON(KML_DIRECT_TRAMP(first) >> PAGE_SHIFT !=
-		     (KML_DIRECT_TRAMP(last) + 4) >> PAGE_SHIFT);
+		     (KML_DIRECT_TRAMP(last) + sizeof(kml_direct_guard) +
+		      JMP32_INSN_SIZE - 1) >> PAGE_SHIFT);
 	if (base < MODULES_VADDR || base + PAGE_SIZE > MODULES_END)
 		return -ERANGE;
 	p = __vmalloc_node_range(PAGE_SIZE, PAGE_SIZE, base, base + PAGE_SIZE,
@@ -203,7 +213,7 @@ static int __init kml_direct_tramp_init(unsigned long entry)
 	}
 	memset(p, INT3_INSN_OPCODE, PAGE_SIZE);
 	for (end = first; end <= last; end += KML_DIRECT_BLOCK) {
-		unsigned long at = KML_DIRECT_TRAMP(end);
+		unsigned long at = KML_DIRECT_TRAMP(end) + sizeof(kml_direct_guard);
 		long rel = entry - (at + JMP32_INSN_SIZE);
 		s32 rel32 = rel;
 
@@ -211,6 +221,8 @@ static int __init kml_direct_tramp_init(unsigned long entry)
 			vfree(p);
 			return -ERANGE;
 		}
+		memcpy(p + KML_DIRECT_TRAMP(end) - base, kml_direct_guard,
+		       sizeof(kml_direct_guard));
 		p[at - base] = JMP32_INSN_OPCODE;
 		memcpy(p + at - base + 1, &rel32, sizeof(rel32));
 	}
@@ -261,22 +273,46 @@ static int __init kml_direct_page_init(unsigned long entry)
 	return 0;
 }
 
-/* exec of a KML program: map the direct-call page at address 0. */
-static void kml_map_direct_page(struct mm_struct *mm)
+/*
+ * arch_prctl(ARCH_KML_SLED): map the direct-call page at address 0 of the
+ * calling KML process, for "call *%rax" sites (the rewriter).  Nothing is
+ * mapped at 0 otherwise, so that a NULL pointer faults as in ring 3; the
+ * entry itself, for "call *%rcx", is in the auxiliary vector
+ * (AT_KML_ENTRY).  Returns the numbers the sled covers.  The mapping
+ * stays until exec (fork copies it); once asked for, a call that lands
+ * past the sled or in the top page of the address space is continued at
+ * the entry (entry_kml.S), even if the program unmapped the page.
+ */
+long kml_arch_prctl_sled(struct task_struct *task)
 {
+	struct mm_struct *mm = task->mm;
 	struct vm_area_struct *vma;
+	long ret = KML_DIRECT_SLED;
 
-	if (!kml_direct_pages[0] || mmap_write_lock_killable(mm))
-		return;
-	vma = _install_special_mapping(mm, 0, PAGE_SIZE,
-				       VM_READ | VM_EXEC | VM_MAYREAD |
-				       VM_MAYEXEC | VM_DONTEXPAND,
-				       &kml_direct_mapping);
+	if (task != current || !kml_mm(mm))
+		return -EPERM;
+	if (!kml_direct_pages[0])
+		return -ENODEV;
+	if (mmap_write_lock_killable(mm))
+		return -EINTR;
+	if (!mm->context.kml_sled) {
+		vma = _install_special_mapping(mm, 0, PAGE_SIZE,
+					       VM_READ | VM_EXEC | VM_MAYREAD |
+					       VM_MAYEXEC | VM_DONTEXPAND,
+					       &kml_direct_mapping);
+		if (IS_ERR(vma))
+			ret = PTR_ERR(vma);	/* something else is at 0 */
+		else
+			WRITE_ONCE(mm->context.kml_sled, true);
+	}
 	mmap_write_unlock(mm);
-	if (IS_ERR(vma))
-		pr_warn_ratelimited("%s[%d]: no direct-call page at address 0 (%ld)\n",
-				    current->comm, task_pid_nr(current),
-				    PTR_ERR(vma));
+	return ret;
+}
+
+/* The AT_KML_ENTRY entry of a new program's auxiliary vector, or 0. */
+unsigned long kml_auxv_entry(void)
+{
+	return kml_mm(current->mm) ? kml_direct_entry_ip : 0;
 }
 
 unsigned long arch_kml_direct_calls(void)
@@ -576,8 +612,6 @@ void __kml_start_thread(struct pt_regs *regs)
 		kml_cpu_leave(current, true);
 	}
 	local_irq_restore(flags);
-	if (kml_mm(current->mm))
-		kml_map_direct_page(current->mm);
 	/*
 	 * An execve() issued in kernel mode may end in the fast exit: every
 	 * register is new, and for a normal program pt_regs->cs is now

@@ -82,7 +82,7 @@ extern const char entry_kml_direct[], entry_kml_direct_gs[], entry_kml_direct_sw
 extern const char entry_kml_direct_fast[], entry_kml_direct_fast_gs[],
 	entry_kml_direct_fast_switched[], entry_kml_direct_fast_saved[];
 extern const char entry_kml_text_end[];
-/* The direct-call entry in use; 0 without the direct-call page. */
+/* The direct-call entry in use; 0 without direct calls. */
 extern unsigned long kml_direct_entry_ip;
 
 void __kml_switch_to(struct task_struct *prev, struct task_struct *next);
@@ -239,6 +239,9 @@ static __always_inline bool kml_refuse_gs(struct task_struct *task)
 	return static_branch_unlikely(&kml_active_key) && kml_mm(task->mm);
 }
 
+/* arch_prctl(ARCH_KML_SLED): map the direct-call sled at address 0. */
+long kml_arch_prctl_sled(struct task_struct *task);
+
 #else /* !CONFIG_KERNEL_MODE_LINUX */
 
 static inline void kml_switch_to(struct task_struct *prev, struct task_struct *next) { }
@@ -262,6 +265,7 @@ static inline void kml_ptrace_putreg(struct task_struct *task,
 				     unsigned long offset,
 				     unsigned long value) { }
 static inline bool kml_refuse_gs(struct task_struct *task) { return false; }
+static inline long kml_arch_prctl_sled(struct task_struct *task) { return -EINVAL; }
 static __always_inline bool kml_exc_debug_switch(struct pt_regs *regs) { return false; }
 static __always_inline u16 kml_syscall_cs(void) { return __KERNEL_CS; }
 static __always_inline bool kml_syscall_ss(u16 ss) { return false; }
