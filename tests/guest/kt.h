@@ -89,6 +89,15 @@ static inline int kt_cpl(void)
 	return cs & 3;
 }
 
+/* CR4.PKE: the kernel uses protection keys (CPUID.7.0:ECX.OSPKE). */
+static inline int kt_ospke(void)
+{
+	unsigned int a, b, c, d;
+
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+	return (c >> 4) & 1;
+}
+
 /* The number after @key (with its colon) in /proc/self/status, -1 if absent. */
 static inline long kt_status_value(const char *key)
 {

@@ -28,6 +28,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/percpu.h>
+#include <linux/pkeys.h>
 #include <linux/printk.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
@@ -282,12 +283,21 @@ static int __init kml_direct_page_init(unsigned long entry)
  * stays until exec (fork copies it); once asked for, a call that lands
  * past the sled or in the top page of the address space is continued at
  * the entry (entry_kml.S), even if the program unmapped the page.
+ *
+ * Where the CPU has protection keys the page is execute-only: it gets
+ * the process's execute-only key, whose access the thread's PKRU denies
+ * (as mprotect(PROT_EXEC) does), so that a read through a NULL pointer
+ * faults, and so do the kernel's own copies from it (PKRU applies to
+ * supervisor accesses to user pages too): a NULL argument gives EFAULT.
+ * Instruction fetches ignore keys; the sled still runs.
  */
 long kml_arch_prctl_sled(struct task_struct *task)
 {
 	struct mm_struct *mm = task->mm;
 	struct vm_area_struct *vma;
 	long ret = KML_DIRECT_SLED;
+	unsigned long flags;
+	int pkey;
 
 	if (task != current || !kml_mm(mm))
 		return -EPERM;
@@ -296,9 +306,13 @@ long kml_arch_prctl_sled(struct task_struct *task)
 	if (mmap_write_lock_killable(mm))
 		return -EINTR;
 	if (!mm->context.kml_sled) {
-		vma = _install_special_mapping(mm, 0, PAGE_SIZE,
-					       VM_READ | VM_EXEC | VM_MAYREAD |
-					       VM_MAYEXEC | VM_DONTEXPAND,
+		flags = VM_EXEC | VM_MAYREAD | VM_MAYEXEC | VM_DONTEXPAND;
+		pkey = execute_only_pkey(mm);
+		if (pkey > 0)
+			flags |= arch_calc_vm_prot_bits(PROT_EXEC, pkey);
+		else
+			flags |= VM_READ;
+		vma = _install_special_mapping(mm, 0, PAGE_SIZE, flags,
 					       &kml_direct_mapping);
 		if (IS_ERR(vma))
 			ret = PTR_ERR(vma);	/* something else is at 0 */
