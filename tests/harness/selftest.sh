@@ -113,6 +113,16 @@ $ok2
 [    3.1] traps: sigreturn_64[273] general protection fault ip:ffffffff81600069 sp:8badf00d5aadc0de error:0
 KMLTEST-END
 LOG
+KML_SYSTEM_MAP=$tmp/System.map case_ "a trap in the landing trampolines is the program's" 0 0 "passed=2 failed=0 xfail=0 skipped=0" <<LOG
+$ok2
+[    3.1] traps: sigreturn_64[899] trap invalid opcode ip:fffffffffeff0141 sp:8badf00d5aadc0de error:0
+KMLTEST-END
+LOG
+KML_SYSTEM_MAP=$tmp/System.map case_ "a trap in the page after the trampolines is not" 0 1 "passed=2 failed=1 xfail=0 skipped=0" <<LOG
+$ok2
+[    3.1] traps: sigreturn_64[899] trap invalid opcode ip:fffffffffeff1141 sp:8badf00d5aadc0de error:0
+KMLTEST-END
+LOG
 KML_SYSTEM_MAP=$tmp/System.map case_ "a trap past the KML entry code is not" 0 1 "passed=2 failed=1 xfail=0 skipped=0" <<LOG
 $ok2
 [    3.1] traps: sigreturn_64[273] general protection fault ip:ffffffff81600400 sp:8badf00d5aadc0de error:0
