@@ -14,7 +14,7 @@ BZIMAGE := $(BUILD)/obj-$(KFLAVOR)/arch/x86/boot/bzImage
 INITRD := $(BUILD)/initramfs.cpio.gz
 
 
-.PHONY: help deps kernel initramfs run shell test patches clean distclean check-deps bench calibrate
+.PHONY: help deps kernel initramfs run shell test ltp patches clean distclean check-deps bench calibrate
 
 help:
 	@echo "make run        build (if needed), boot QEMU, show a program run from /bin and /trusted"
@@ -22,6 +22,7 @@ help:
 	@echo "make shell      boot to an interactive busybox shell (GDB=1: wait for gdb on :1234)"
 	@echo "make kernel     build bzImage (KCONFIG=tiny|debian-cloud|stock, DEBUG=1 for lockdep/KASAN)"
 	@echo "make initramfs  build the guest test programs and the initramfs"
+	@echo "make ltp        build LTP's syscall tests from source, run a set from /opt/ltp and /trusted (LTP_TESTS=file)"
 	@echo "make bench      benchmarks: stock vs KML from /bin, /trusted and through libkml (LMBENCH=dir adds lmbench)"
 	@echo "make calibrate  time this CPU's costly instructions for the cycle model (seconds; build/cycles/local.tsv)"
 	@echo "make patches    export the series with git format-patch, verify it with git am, checkpatch it"
@@ -37,8 +38,10 @@ deps:
 kernel: check-deps
 	@bash scripts/build-kernel.sh
 
+# The base image, even under "make test LTP=dir": run-tests.sh builds
+# the LTP image itself.
 initramfs: check-deps
-	@bash scripts/mkinitramfs.sh
+	@env -u LTP -u LTP_TESTS bash scripts/mkinitramfs.sh
 
 run: kernel initramfs
 	@KERNEL=$(BZIMAGE) bash scripts/run-demo.sh
@@ -48,6 +51,15 @@ shell: kernel initramfs
 
 test: kernel initramfs
 	@KERNEL=$(BZIMAGE) MEM=$(QEMU_MEM) bash tests/harness/run-tests.sh
+
+# LTP's system call tests built from source (LTP_SRC, default the peers
+# tarball) and run from /opt/ltp and /trusted: the regression set, or
+# LTP_TESTS=file (runtest format; build/ltp/runtest/syscalls is all of it).
+ltp: kernel initramfs
+	@ltp=$$(bash scripts/build-ltp.sh | tail -1) && \
+	KERNEL=$(BZIMAGE) LTP=$$ltp LTP_TESTS=$${LTP_TESTS:-tests/ltp/regression.txt} \
+	MATRIX=" " STRESS=0 X86=0 INSN=0 DEBUG_BOOT=0 OVERFLOW=0 NULLCALL=0 COSTS= \
+	bash tests/harness/run-tests.sh
 
 # Builds both kernels itself (tiny config, with and without the series).
 bench: check-deps

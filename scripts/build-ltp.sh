@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build LTP's system call tests from source into $BUILD/ltp (installed and
+# stripped), for make ltp and the LTP boot of make test.
+#
+#   LTP_SRC=dir|tarball   the LTP source: a tree, or a release tarball
+#                         (default: ltp-*.tar.xz of the shared peers
+#                         directory, ../shared/peers beside the checkout
+#                         or beside the repository it was cloned from)
+#   --find                only print where the source is (exit 1: none)
+#
+# Prints the install directory last.  Installs LTP's build dependencies
+# with apt-get when they are missing (root).  About 4 minutes on 2 cores
+# the first time; nothing when the install is newer than the source.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+# The source: LTP_SRC, else the newest LTP tarball among the peers.
+src=${LTP_SRC:-}
+if [ -z "$src" ]; then
+	# Beside this checkout, or beside the repository it was cloned from.
+	origin=$(git -C "$KML_TOP" config --get remote.origin.url 2>/dev/null || true)
+	for d in "$KML_TOP/../shared/peers" ${origin:+"$origin/../shared/peers"}; do
+		t=$(ls "$d"/ltp-*.tar.xz 2>/dev/null | tail -1 || true)
+		[ -n "$t" ] && { src=$t; break; }
+	done
+fi
+[ -n "$src" ] && [ -e "$src" ] ||
+	die "no LTP source: set LTP_SRC to an LTP tree or release tarball (none in ../shared/peers)"
+src=$(cd "$(dirname "$src")" && pwd)/$(basename "$src")
+# --find: only say where the source is.
+if [ "${1:-}" = --find ]; then
+	echo "$src"
+	exit 0
+fi
+
+PKGS="autoconf automake pkg-config libaio-dev libacl1-dev libattr1-dev libcap-dev
+libnuma-dev libkeyutils-dev"
+miss=
+for p in $PKGS; do
+	grep -q 'ok installed' <<< "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" ||
+		miss="$miss $p"
+done
+if [ -n "$miss" ]; then
+	[ "$(id -u)" = 0 ] || die "building LTP needs:$miss (run as root to install them)"
+	step "apt-get install$miss (LTP's build dependencies)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $miss \
+		>/dev/null || die "apt-get install failed:$miss"
+fi
+
+out=$BUILD/ltp
+stamp=$out/.kml-built-from
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$src" ] && [ "$stamp" -nt "$src" ]; then
+	say "LTP already built from $src"
+	echo "$out"
+	exit 0
+fi
+
+work=$BUILD/ltp-src
+rm -rf "$work" "$out"
+mkdir -p "$work" "$out"
+if [ -d "$src" ]; then
+	step "copying the LTP tree $src"
+	cp -a "$src/." "$work/"
+else
+	step "unpacking $src"
+	tar -C "$work" -xf "$src" || die "unpacking $src failed"
+	# A release tarball holds one top directory.
+	if [ ! -f "$work/configure.ac" ]; then
+		top=$(find "$work" -mindepth 1 -maxdepth 1 -type d | head -1)
+		[ -n "$top" ] && [ -f "$top/configure.ac" ] || die "$src is not an LTP source"
+		work=$top
+	fi
+fi
+jobs=${JOBS:-$(( $(nproc) + 1 ))}
+log=$BUILD/logs/build-ltp.log
+mkdir -p "$BUILD/logs"
+step "building LTP's system call tests (log: $log)"
+t0=$(date +%s)
+(
+	set -e
+	cd "$work"
+	make autotools
+	# ccache, with the kernel's cache: a clean clone builds it again.
+	cc=gcc
+	command -v ccache >/dev/null && cc="ccache gcc"
+	./configure --prefix="$out" CC="$cc"
+	make -j"$jobs" -C lib
+	make -j"$jobs" -C testcases/lib
+	make -j"$jobs" -C testcases/kernel/syscalls
+	# lib's install fails on the build-only gen_version, harmlessly.
+	make -C lib install || true
+	make -C testcases/lib install
+	make -C testcases/kernel/syscalls install
+	make -C runtest install
+) > "$log" 2>&1 || die "building LTP failed (see $log)"
+# Stripped: 1.3 GB of debug information is 415 MB without it.
+find "$out" -type f -perm -u+x -exec sh -c 'head -c4 "$1" | grep -q ELF && strip "$1"' _ {} \; 2>/dev/null || true
+[ -x "$out/testcases/bin/getpid01" ] || die "LTP built, but $out/testcases/bin/getpid01 is missing"
+echo "$src" > "$stamp"
+say "LTP built in $(( $(date +%s) - t0 ))s: $(du -sh "$out" | cut -f1) in $out"
+echo "$out"
