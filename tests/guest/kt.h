@@ -141,4 +141,19 @@ static inline const char *kt_mode(void)
 	return m ? m : "unknown";
 }
 
+/*
+ * "call *%rax" with RAX = @n, as at a rewritten SYSCALL site: with a
+ * system call number, through the direct-call page at address 0 (the
+ * process must have asked for it); returns RAX.  Steps over the red zone
+ * first, as the rewriter's sites cannot.
+ */
+static inline long kt_call_rax(long n)
+{
+	__asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
+			 "call *%%rax\n\t"
+			 "lea 128(%%rsp), %%rsp"
+			 : "+a"(n) : : "rcx", "r11", "memory", "cc");
+	return n;
+}
+
 #endif

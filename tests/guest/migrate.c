@@ -27,13 +27,7 @@
 /* getpid through the page at address 0, as a rewritten site calls. */
 static long page_getpid(void)
 {
-	long r = SYS_getpid;
-
-	__asm__ volatile("sub $128, %%rsp\n\t"
-			 "call *%%rax\n\t"
-			 "add $128, %%rsp"
-			 : "+a"(r) : : "rcx", "r11", "memory", "cc");
-	return r;
+	return kt_call_rax(SYS_getpid);
 }
 
 static void child(int direct)

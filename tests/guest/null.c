@@ -74,17 +74,10 @@ static int read_at(unsigned long a)
  */
 static int call_at(unsigned long a, long *ret)
 {
-	long r = a;
-
 	got_sig = 0;
 	got_addr = NULL;
-	if (!sigsetjmp(jb, 1)) {
-		__asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
-				 "call *%%rax\n\t"
-				 "lea 128(%%rsp), %%rsp"
-				 : "+a"(r) : : "rcx", "r11", "memory", "cc");
-		*ret = r;
-	}
+	if (!sigsetjmp(jb, 1))
+		*ret = kt_call_rax(a);
 	return got_sig;
 }
 

@@ -32,13 +32,7 @@ int main(int argc, char **argv)
 		 * A getpid through the sled, so that its page is present: the
 		 * kernel's NULL call must find it there, not fault it in.
 		 */
-		long r = SYS_getpid;
-
-		__asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
-				 "call *%%rax\n\t"
-				 "lea 128(%%rsp), %%rsp"
-				 : "+a"(r) : : "rcx", "r11", "memory", "cc");
-		sled = r == getpid() ? 2 : 1;
+		sled = kt_call_rax(SYS_getpid) == getpid() ? 2 : 1;
 	}
 	printf("KMLNULL: %s: KernelMode %d, sled %s\n", what, kt_kernel_mode(),
 	       sled == 2 ? "mapped and used" : sled ? "not working" : "none");
