@@ -37,14 +37,18 @@
  *   - a frame whose saved RSP lies inside the KML IST stack means the stub
  *     itself was interrupted (IST stacks do not nest): it panics with a
  *     clear message instead of looping;
- *   - a software INT n on an error-code vector gets an error code of 0, so
- *     the handler sees the frame layout it expects;
- *   - then it restores every register and jumps to the vector's handler
- *     in kml_handlers[] (kernel frames: [vector], KML user frames:
- *     [256 + vector]).  That is the stock handler, which sees exactly the
- *     frame it would have seen with the stock IDT, except for a KML user
- *     #DB or int3, which go to kml_asm_exc_debug_user and
- *     kml_asm_exc_int3_user.
+ *   - a KML program's software INT n becomes the #GP(n * 8 + 2) at the
+ *     INT that ring 3 gets, where the frame tells it from the event
+ *     (below; external vectors in kml_user_int_common); in kernel context
+ *     one on an error-code vector gets an error code of 0, so the handler
+ *     sees the frame layout it expects;
+ *   - then it restores every register and jumps (KML_DISPATCH) to the
+ *     vector's handler in kml_handlers[] (kernel frames: [vector], KML
+ *     user frames: [256 + vector]).  That is the stock handler, which sees
+ *     exactly the frame it would have seen with the stock IDT, except for
+ *     a KML user #DB or int3, which go to kml_asm_exc_debug_user and
+ *     kml_asm_exc_int3_user, and a KML user external vector, which goes
+ *     to kml_user_int_stubs first.
  * Nothing can write below RSP on the destination stack between the last
  * POP and the JMP: IF is 0, and NMI, #MC and #DB keep their own IST.
  *
@@ -59,6 +63,7 @@
 #include <asm/asm-offsets.h>
 #include <asm/cpufeatures.h>
 #include <asm/ibt.h>
+#include <asm/irq_vectors.h>
 #include <asm/kml.h>
 #include <asm/nospec-branch.h>
 #include <asm/page_types.h>
@@ -68,6 +73,9 @@
 #include <asm/trapnr.h>
 #include "../entry/calling.h"
 #include "kml-asm-offsets.h"
+
+/* Added to a vector: a KML program's INT n, for .Lmove (below 32 only). */
+.set KML_SOFT_INT, 2 * IDT_ENTRIES
 
 .set KML_PAST_SLED_VECTORS, (1 << X86_TRAP_BP) | (1 << X86_TRAP_UD) | \
 			   (1 << X86_TRAP_GP) | (1 << X86_TRAP_PF)
@@ -114,6 +122,36 @@ KML_USER_ENTRY kml_asm_exc_int3_user exc_int3
 
 	.popsection
 	.pushsection .text, "ax"
+
+/*
+ * KML_DISPATCH: jump to the address at -6*8(%rsp), every register live,
+ * as JMP_NOSPEC would through a register: a retpoline where the kernel
+ * uses them (kml_poline_m48), LFENCE first where it fences instead, a
+ * plain indirect jump on a CPU that needs neither.  The stubs store the
+ * handler there before their last POPs; nothing writes below RSP until
+ * the jump: IF is 0, and NMI, #MC and #DB keep their own IST.
+ */
+.macro KML_DISPATCH
+	ALTERNATIVE_2 "jmp kml_poline_m48", \
+		      __stringify(lfence; ANNOTATE_RETPOLINE_SAFE; jmp *-6*8(%rsp)), \
+		      X86_FEATURE_RETPOLINE_LFENCE, \
+		      __stringify(ANNOTATE_RETPOLINE_SAFE; jmp *-6*8(%rsp)), \
+		      ALT_NOT(X86_FEATURE_RETPOLINE)
+	int3
+.endm
+
+SYM_CODE_START_LOCAL(kml_poline_m48)
+	UNWIND_HINT_UNDEFINED
+	ANNOTATE_NOENDBR
+	ANNOTATE_INTRA_FUNCTION_CALL
+	call	1f
+	int3					/* where a speculated RET goes */
+1:	pushq	-5*8(%rsp)			/* the target, 6 words below the caller's RSP */
+	popq	(%rsp)				/* over the return address (RSP after the POP) */
+	ANNOTATE_UNRET_SAFE
+	ret
+	int3
+SYM_CODE_END(kml_poline_m48)
 
 	.align 16
 SYM_CODE_START(kml_ist_stubs)
@@ -197,6 +235,36 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	cmpq	$(2 * PAGE_SIZE), %rax
 	jb	.Lkml_call_pages		/* RIP in [-PAGE_SIZE, PAGE_SIZE) */
 .Lkml_user_move:
+	/*
+	 * A software INT n of the program (Documentation/kml.rst, "Software
+	 * interrupts"): at CPL 0 no gate refuses it, so tell it from the
+	 * exception here.  A 5-word frame on a vector whose exceptions push
+	 * an error code, or on one that no exception of this CPU uses, is
+	 * one (kml_soft_vectors); so is a #NP for a gate that is not present
+	 * (error code: IDT, not EXT).  Each becomes the #GP(n * 8 + 2) at the
+	 * INT that ring 3 gets.  External vectors are told apart after the
+	 * move (kml_user_int_common).
+	 */
+	movq	5*8(%rsp), %rax			/* vector */
+	cmpl	$5, %ecx
+	jne	.Lkml_errcode
+	cmpl	$FIRST_EXTERNAL_VECTOR, %eax
+	jae	.Lkml_user_move_on
+	movl	kml_soft_vectors(%rip), %edi
+	btl	%eax, %edi
+	jnc	.Lkml_user_move_on
+	addq	$KML_SOFT_INT, 5*8(%rsp)	/* .Lmove makes it a #GP */
+	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rdi
+	jmp	.Lmove
+.Lkml_errcode:
+	cmpl	$X86_TRAP_NP, %eax
+	jne	.Lkml_user_move_on
+	movl	(%rsi), %edi			/* the error code */
+	andl	$3, %edi
+	cmpl	$2, %edi
+	jne	.Lkml_user_move_on
+	movq	$X86_TRAP_GP, 5*8(%rsp)		/* same error code, RIP at the INT */
+.Lkml_user_move_on:
 	/* KML user frame: to the top of the task's kernel stack. */
 	addq	$256, 5*8(%rsp)			/* its handler: upper half */
 	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rdi
@@ -285,13 +353,21 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	movq	%rax, -8(%rdi,%rcx,8)
 	decl	%ecx
 	jnz	2b
-	movq	5*8(%rsp), %rax			/* vector, +256 for a KML user frame */
+	/* vector, +256 for a KML user frame, +KML_SOFT_INT for its INT n */
+	movq	5*8(%rsp), %rax
 	cmpl	$5, %edx
 	jne	3f
 	btq	%rax, kml_errcode_vectors(%rip)
 	jnc	3f
 	subq	$8, %rdi
 	movq	$0, (%rdi)			/* software INT n: error code 0 */
+	cmpl	$KML_SOFT_INT, %eax
+	jb	3f
+	/* A program's INT n: #GP(n * 8 + 2), RIP at the INT (2 bytes) */
+	leal	(2 - 8 * KML_SOFT_INT)(,%rax,8), %eax
+	movq	%rax, (%rdi)
+	subq	$2, 8(%rdi)
+	movl	$(IDT_ENTRIES + X86_TRAP_GP), %eax
 3:	movq	kml_handlers(, %rax, 8), %rax
 	movq	%rax, -6*8(%rdi)		/* handler, read after the POPs */
 	movq	4*8(%rsp), %rax
@@ -310,8 +386,7 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	popq	%rdx
 	popq	%rcx
 	popq	%rax
-	ANNOTATE_RETPOLINE_SAFE
-	jmp	*-6*8(%rsp)
+	KML_DISPATCH
 
 .Lstack_overflow:
 	movq	$X86_TRAP_DF, 5*8(%rsp)		/* kml_handlers[8]: the #DF entry */
@@ -329,6 +404,112 @@ SYM_CODE_END(kml_ist_common)
 _ASM_NOKPROBE(kml_ist_stubs)
 _ASM_NOKPROBE(kml_ist_common)
 
+/*
+ * The #DF gate of the KML IDT (IST_INDEX_DF, as in the stock IDT).  A
+ * double fault pushes an error code: 6 words below the 16-byte aligned
+ * top.  5 words are a KML program's "int $8", which kml_ist_common turns
+ * into the #GP that ring 3 gets, on this stack as on the KML one.
+ */
+SYM_CODE_START(kml_double_fault)
+	UNWIND_HINT_IRET_ENTRY
+	ENDBR
+	testb	$8, %spl
+	jnz	1f
+	jmp	asm_exc_double_fault
+1:	pushq	$X86_TRAP_DF
+	jmp	kml_ist_common
+SYM_CODE_END(kml_double_fault)
+_ASM_NOKPROBE(kml_double_fault)
+
+/*
+ * KML user frames of the external vectors (32-255, gates with DPL 0)
+ * come here from kml_ist_common, on the task stack with the hardware
+ * frame at its top, IF = 0.  An interrupt and a program's "int $N" leave
+ * the same frame.  An INT leaves its two bytes, cd N, before the RIP it
+ * pushes; the local APIC marks a delivered interrupt in service until
+ * its handler's EOI.  Where the bytes differ (nearly always) this is an
+ * interrupt; where they match or cannot be read (an execute-only page, a
+ * page not present), the APIC's in-service bit decides.  An INT becomes
+ * the #GP(N * 8 + 2) at the INT that ring 3 gets; no handler runs, no
+ * EOI is sent.  The read is a user access made with page faults
+ * disabled (a preempt count), so a fault ends at its fixup.
+ */
+	.align 16
+SYM_CODE_START(kml_user_int_stubs)
+	vector = FIRST_EXTERNAL_VECTOR
+	.rept IDT_ENTRIES - FIRST_EXTERNAL_VECTOR
+	UNWIND_HINT_IRET_REGS
+	ENDBR
+	pushq	$vector
+	jmp	kml_user_int_common
+	.align	16, 0xcc
+	vector = vector + 1
+	.endr
+SYM_CODE_END(kml_user_int_stubs)
+
+SYM_CODE_START_LOCAL(kml_user_int_common)
+	UNWIND_HINT_IRET_REGS offset=8
+	/* Stack: vector, hardware frame. */
+	pushq	%rax
+	pushq	%rcx
+	movq	2*8(%rsp), %rcx			/* vector */
+	movq	3*8(%rsp), %rax			/* RIP */
+	subq	$2, %rax
+	js	.Lkml_int_hw			/* KML entry code, or RIP < 2 */
+	incl	PER_CPU_VAR(pcpu_hot + KML_pcpu_hot_preempt_count)
+	ASM_STAC
+1:	movzwl	(%rax), %eax
+	ASM_CLAC
+	decl	PER_CPU_VAR(pcpu_hot + KML_pcpu_hot_preempt_count)
+	cmpb	$0xcd, %al
+	jne	.Lkml_int_hw
+	cmpb	%cl, %ah
+	jne	.Lkml_int_hw
+.Lkml_int_apic:
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%rcx				/* and the stack 16-byte aligned */
+	movl	%ecx, %edi
+	call	kml_vector_in_service
+	popq	%rcx
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	testb	%al, %al
+	jz	.Lkml_int_soft
+.Lkml_int_hw:
+	movq	kml_handlers(, %rcx, 8), %rax	/* the stock handler */
+	movq	%rax, -3*8(%rsp)		/* 6 words below the frame */
+	popq	%rcx
+	popq	%rax
+	leaq	8(%rsp), %rsp			/* drop the vector */
+	KML_DISPATCH
+
+.Lkml_int_soft:
+	leal	2(,%rcx,8), %eax
+	movq	%rax, 2*8(%rsp)			/* error code N * 8 + 2 */
+	subq	$2, 3*8(%rsp)			/* RIP at the INT */
+	popq	%rcx
+	popq	%rax
+	jmp	asm_exc_general_protection
+
+2:	ASM_CLAC				/* the read faulted */
+	decl	PER_CPU_VAR(pcpu_hot + KML_pcpu_hot_preempt_count)
+	jmp	.Lkml_int_apic
+	_ASM_EXTABLE_UA(1b, 2b)
+SYM_CODE_END(kml_user_int_common)
+_ASM_NOKPROBE(kml_user_int_stubs)
+_ASM_NOKPROBE(kml_user_int_common)
+
 	.popsection
 
 	.pushsection .rodata
@@ -340,6 +521,7 @@ SYM_DATA_START_LOCAL(kml_errcode_vectors)
 		(1 << 14) | (1 << 17) | (1 << 21) | (1 << 29) | (1 << 30)
 	.quad	0, 0, 0
 	.endr
+	.quad	0xffffffff, 0, 0, 0	/* a KML program's INT n (n < 32) */
 SYM_DATA_END(kml_errcode_vectors)
 kml_reentry_msg:
 	.asciz	"kml: exception on the KML IST stack while relocating a frame (nested event at RIP %pS, RSP %lx)"

@@ -43,6 +43,8 @@ static void __used common(void)
 	/* The IRQ stack's top minus 8, and whether it is in use (entry_kml.S). */
 	OFFSET(KML_pcpu_hot_hardirq_stack_ptr, pcpu_hot, hardirq_stack_ptr);
 	OFFSET(KML_pcpu_hot_hardirq_stack_inuse, pcpu_hot, hardirq_stack_inuse);
+	/* Page faults off around a read of program text (entry_kml.S). */
+	OFFSET(KML_pcpu_hot_preempt_count, pcpu_hot, preempt_count);
 	/* The #DF IST stack top in the TSS (entry_kml.S, stack overflow). */
 	DEFINE(KML_TSS_ist_df, offsetof(struct tss_struct, x86_tss.ist[IST_INDEX_DF]));
 }

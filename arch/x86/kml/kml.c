@@ -32,9 +32,12 @@
 #include <linux/printk.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/uaccess.h>
+#include <asm/insn.h>
 #include <linux/sched/task_stack.h>
 #include <linux/smp.h>
 #include <linux/vmalloc.h>
+#include <asm/apic.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
@@ -787,6 +790,100 @@ fail:
 	pr_warn("no per-CPU SYSCALL stubs: a KML program that writes GS crashes the kernel\n");
 }
 
+/*
+ * Software interrupts (Documentation/kml.rst).  At CPL 0 a gate's DPL
+ * lets a program's "int $n" through, where ring 3 gets #GP(n * 8 + 2):
+ * the stubs tell such an INT from the event it names and give the #GP.
+ *
+ * kml_soft_vectors: exception vectors at which a 5-word frame of a KML
+ * program can only come from an INT: the exception pushes an error code,
+ * or this CPU never raises it at CPL 0.  #DE, #DB, #UD, #MF and #XM
+ * happen in programs and leave the same frame as the INT (so do #NM
+ * with XFD, #VE in a TDX guest, #HV under SEV-SNP): those run their
+ * handler, which asks __kml_soft_int() for all but #UD.
+ */
+u32 kml_soft_vectors __ro_after_init;
+
+static bool __init kml_int_only(int v)
+{
+	switch (v) {
+	case X86_TRAP_DE:
+	case X86_TRAP_DB:
+	case X86_TRAP_UD:
+	case X86_TRAP_MF:
+	case X86_TRAP_XF:
+		return false;
+	case X86_TRAP_NM:
+		return !cpu_feature_enabled(X86_FEATURE_XFD);
+	case X86_TRAP_VE:
+		return !cpu_feature_enabled(X86_FEATURE_TDX_GUEST);
+	case 28:		/* #HV */
+		return !cpu_feature_enabled(X86_FEATURE_SEV_SNP);
+	default:
+		return true;
+	}
+}
+
+/*
+ * kml_user_int_common (entry_kml.S): an external vector whose INT bytes
+ * precede the program's RIP, or whose bytes could not be read.  The
+ * local APIC's in-service bit is set for an interrupt it delivered until
+ * the handler's EOI, and never by an INT.  Without a local APIC there is
+ * nothing to ask: an interrupt.
+ */
+noinstr bool kml_vector_in_service(unsigned int vector)
+{
+	if (!boot_cpu_has(X86_FEATURE_APIC))
+		return true;
+	return apic_read(APIC_ISR + (vector / 32) * 0x10) & BIT(vector % 32);
+}
+
+/*
+ * The instruction at @ip may be a DIV or IDIV (F6 or F7 /6 or /7, after
+ * prefixes), which #DE comes from; also when it cannot be read.
+ */
+static bool kml_divides(unsigned long ip)
+{
+	unsigned long end = ip + MAX_INSN_SIZE - 1;
+	u8 b;
+
+	for (; ip < end; ip++) {
+		if (copy_from_user_nofault(&b, (void __user *)ip, 1))
+			return true;
+		switch (b) {
+		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+		case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		case 0x40 ... 0x4f:
+			continue;	/* a prefix, or REX */
+		case 0xf6: case 0xf7:
+			if (copy_from_user_nofault(&b, (void __user *)ip + 1, 1))
+				return true;
+			return ((b >> 3) & 7) >= 6;
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
+/*
+ * The handler of exception @vector runs for a frame of a KML program
+ * that an "int $vector" may have left: #DE, #DB that is no debug
+ * condition (ICEBP's, or the INT's), #MF or #XM with no FPU exception
+ * pending.  It was the INT if its bytes, cd @vector, precede RIP, and,
+ * for #DE, no DIV or IDIV is at RIP.
+ */
+bool __kml_soft_int(struct pt_regs *regs, int vector)
+{
+	u8 insn[2];
+
+	if (!kml_mm(current->mm) || regs->cs != __KML_CS || regs->ip < 2 ||
+	    copy_from_user_nofault(insn, (void __user *)regs->ip - 2, sizeof(insn)) ||
+	    insn[0] != 0xcd || insn[1] != vector)
+		return false;
+	return vector != X86_TRAP_DE || !kml_divides(regs->ip);
+}
+
 static void kml_set_gate_offset(gate_desc *g, unsigned long addr)
 {
 	g->offset_low = (u16)addr;
@@ -833,8 +930,18 @@ static int __init kml_arch_init(void)
 		if (g.bits.p && (!g.bits.ist || v == X86_TRAP_DB)) {
 			kml_handlers[v] = gate_offset(&g);
 			kml_handlers[IDT_ENTRIES + v] = gate_offset(&g);
+			if (!g.bits.dpl && v >= FIRST_EXTERNAL_VECTOR)
+				kml_handlers[IDT_ENTRIES + v] = (unsigned long)kml_user_int_stubs +
+					16 * (v - FIRST_EXTERNAL_VECTOR);
+			else if (!g.bits.dpl && kml_int_only(v))
+				kml_soft_vectors |= BIT(v);
 			kml_set_gate_offset(&g, (unsigned long)kml_ist_stubs + 16 * v);
 			g.bits.ist = IST_INDEX_KML + 1;
+		} else if (g.bits.p && v == X86_TRAP_DF) {
+			/* its own IST; kml_double_fault tells "int $8" from #DF */
+			kml_set_gate_offset(&g, (unsigned long)kml_double_fault);
+			kml_handlers[IDT_ENTRIES + v] = gate_offset(&idt[v]);
+			kml_soft_vectors |= BIT(v);
 		}
 		kml_idt[v] = g;
 	}

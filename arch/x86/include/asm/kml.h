@@ -68,6 +68,10 @@ static __always_inline bool kml_mm(const struct mm_struct *mm)
 
 /* entry_kml.S */
 extern const char kml_ist_stubs[];	/* 16 bytes a vector */
+extern const char kml_user_int_stubs[];	/* 16 bytes a vector from 32 */
+void kml_double_fault(void);
+extern u32 kml_soft_vectors;
+bool kml_vector_in_service(unsigned int vector);
 void kml_asm_exc_debug_user(void);
 void kml_asm_exc_int3_user(void);
 /* entry_kml_syscall.S */
@@ -107,6 +111,18 @@ bool __kml_exc_debug_switch(struct pt_regs *regs);
 static __always_inline bool kml_exc_debug_switch(struct pt_regs *regs)
 {
 	return static_branch_unlikely(&kml_active_key) && __kml_exc_debug_switch(regs);
+}
+
+bool __kml_soft_int(struct pt_regs *regs, int vector);
+
+/*
+ * math_error(): a user #MF or #XM with no exception pending, which ring 3
+ * retries, is a KML program's "int $16" or "int $19" where the bytes of
+ * that INT precede RIP (Documentation/kml.rst, "Software interrupts").
+ */
+static __always_inline bool kml_soft_int(struct pt_regs *regs, int vector)
+{
+	return static_branch_unlikely(&kml_active_key) && __kml_soft_int(regs, vector);
 }
 
 /*
@@ -267,6 +283,7 @@ static inline void kml_ptrace_putreg(struct task_struct *task,
 static inline bool kml_refuse_gs(struct task_struct *task) { return false; }
 static inline long kml_arch_prctl_sled(struct task_struct *task) { return -EINVAL; }
 static __always_inline bool kml_exc_debug_switch(struct pt_regs *regs) { return false; }
+static __always_inline bool kml_soft_int(struct pt_regs *regs, int vector) { return false; }
 static __always_inline u16 kml_syscall_cs(void) { return __KERNEL_CS; }
 static __always_inline bool kml_syscall_ss(u16 ss) { return false; }
 static __always_inline bool kml_syscall_cs_frame(const struct pt_regs *regs) { return false; }
