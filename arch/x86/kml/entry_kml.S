@@ -52,9 +52,10 @@
  * Nothing can write below RSP on the destination stack between the last
  * POP and the JMP: IF is 0, and NMI, #MC and #DB keep their own IST.
  *
- * Known limit: an NMI (or #MC, #DB) that interrupts a stub and then takes
- * an ordinary exception itself reuses the KML IST stack and overwrites the
- * interrupted stub's frame.  The window is a few instructions long.
+ * An NMI that interrupts a stub and whose handler takes an ordinary
+ * exception does not reuse the stub's frame: exc_nmi() moves the KML IST
+ * entry down while its handlers run (kml_ist_nmi_enter()).  A hardware
+ * breakpoint on the stubs themselves (#DB) still would.
  */
 #include <linux/linkage.h>
 #include <linux/errno.h>
@@ -175,6 +176,11 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	pushq	%rsi
 	pushq	%rdi
 	ALTERNATIVE "", "GET_PERCPU_BASE %rax; wrgsbase %rax", X86_FEATURE_FSGSBASE
+#ifdef CONFIG_KML_DEBUG_NEST_NMI
+SYM_INNER_LABEL(kml_nest_site, SYM_L_GLOBAL)
+	ENDBR					/* C names the site (objtool) */
+	.byte	0x0f, 0x1f, 0x44, 0x00, 0x00	/* kml_nest_nmi=1: call kml_nest_thunk */
+#endif
 	leaq	6*8(%rsp), %rsi			/* rsi: hardware frame */
 	leaq	6*8(%rsi), %rdx
 	andq	$~15, %rdx			/* rdx: top of the KML IST stack */
@@ -230,6 +236,7 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	cmpq	kml_entry_code+40(%rip), %rax
 	jae	.Lkernel_frame
 .Lkml_user_frame:
+	KML_MITIGATE_ENTRY			/* as from ring 3; before any RET */
 	movq	-5*8(%rdx), %rax		/* interrupted RIP */
 	addq	$PAGE_SIZE, %rax
 	cmpq	$(2 * PAGE_SIZE), %rax
@@ -403,6 +410,31 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 SYM_CODE_END(kml_ist_common)
 _ASM_NOKPROBE(kml_ist_stubs)
 _ASM_NOKPROBE(kml_ist_common)
+
+#ifdef CONFIG_KML_DEBUG_NEST_NMI
+/*
+ * The test hook at kml_nest_site (kml_nest_nmi=1): RAX, RCX, RDX, RSI and
+ * RDI are saved already, the stack is the KML IST stack at any alignment.
+ */
+SYM_FUNC_START(kml_nest_thunk)
+	pushq	%rbp
+	movq	%rsp, %rbp
+	andq	$~15, %rsp
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	call	kml_nest_nmi_send
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	movq	%rbp, %rsp
+	popq	%rbp
+	RET
+SYM_FUNC_END(kml_nest_thunk)
+_ASM_NOKPROBE(kml_nest_thunk)
+#endif
 
 /*
  * The #DF gate of the KML IDT (IST_INDEX_DF, as in the stock IDT).  A

@@ -21,9 +21,12 @@
  * Without FSGSBASE, MSR_LSTAR points to the entry itself.
  *
  * Compared with entry_SYSCALL_64 both skip SWAPGS, the CR3 switch, the
- * user/kernel speculation barriers (IBRS, untraining, branch history) and
- * the clearing of the saved registers: the caller is trusted kernel-mode
- * code.  Both build a complete pt_regs with __KML_CS and __KML_DS, so
+ * speculation barriers that protect the kernel from its caller (VERW,
+ * SWAPGS fences) and the clearing of the saved registers: the caller is
+ * trusted kernel-mode code.  The defences against other processes'
+ * predictor training (IBRS, untraining, branch history, the VMSCAPE
+ * IBPB) they apply as the stock entry does (KML_MITIGATE_ENTRY and
+ * KML_MITIGATE_EXIT, asm/kml.h).  Both build a complete pt_regs with __KML_CS and __KML_DS, so
  * seccomp, ptrace, audit, signals, perf and core dumps see every register
  * and the real selectors.  Both return at CPL 0, never with SYSRET (which
  * lands at CPL 3): where the frame is as SYSCALL left it (RCX the return
@@ -43,18 +46,17 @@
  * is then exactly the stock one.  What the fast path leaves out, and why
  * that is right for a trusted kernel-mode caller, is listed in
  * Documentation/kml.rst: the per-syscall kernel stack offset
- * randomization, and the exit-to-user speculation measures (IBPB on exit,
- * the AMD divider clear).  The kernel only chooses it when context
- * tracking, lockdep's IRQ tracking and the entry debug checks are all off,
- * since it does not call their hooks; the FPU check of
- * CONFIG_X86_DEBUG_FPU, on in distribution kernels, it does itself.
+ * randomization and the AMD divider clear.  The kernel only chooses it
+ * when context tracking, lockdep's IRQ tracking and the entry debug
+ * checks are all off, since it does not call their hooks; the FPU check
+ * of CONFIG_X86_DEBUG_FPU, on in distribution kernels, it does itself.
  *
  * The fast exit returns at CPL 0 and does not reload R12-R15 and RBP,
  * which the system call preserved.  Whatever writes a KML task's pt_regs
- * during a system call (execve(), also the one that leaves kernel mode and
- * puts __USER_CS there, rt_sigreturn(), ptrace writes during a ptrace event
- * stop) sets a work flag through __kml_regs_written(), so that exit is
- * generic and reloads everything.
+ * during a system call (execve(), also the one that leaves kernel mode
+ * and puts __USER_CS there, rt_sigreturn(), ptrace writes during a ptrace
+ * event stop) sets a work flag through __kml_regs_written(), so that exit
+ * is generic and reloads everything.
  */
 #include <linux/linkage.h>
 #include <linux/errno.h>
@@ -145,6 +147,7 @@
  * the caller has made sure they are the program's.
  */
 .macro KML_RETURN_JMP frame=0
+	KML_MITIGATE_EXIT
 	pushq	EFLAGS-\frame(%rsp)
 	andq	$~X86_EFLAGS_IF, (%rsp)
 	popfq
@@ -347,9 +350,9 @@ SYM_INNER_LABEL(\switched, SYM_L_GLOBAL)
 
 /*
  * The entries from KML user code: UNWIND_HINT_ENTRY without
- * VALIDATE_UNRET_BEGIN.  They leave out UNTRAIN_RET on purpose (the
- * caller is trusted kernel-mode code, see above), so objtool must not
- * check them for it.
+ * VALIDATE_UNRET_BEGIN.  They untrain through a call site patched in at
+ * boot where the CPU needs it (KML_MITIGATE_ENTRY), which objtool cannot
+ * tell from a missing UNTRAIN_RET, so it must not check them for it.
  */
 .macro KML_UNWIND_HINT_ENTRY
 	UNWIND_HINT_END_OF_STACK
@@ -363,6 +366,7 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_hwframe, SYM_L_GLOBAL)
 	UNWIND_HINT_IRET_REGS
 	ANNOTATE_NOENDBR			/* from kml_syscall_stub */
 	KML_SYSCALL_REGS
+	KML_MITIGATE_ENTRY
 .Lkml_generic:
 	movq	%rsp, %rdi
 	movslq	%eax, %rsi
@@ -417,6 +421,7 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast_hwframe, SYM_L_GLOBAL)
 	UNWIND_HINT_IRET_REGS
 	ANNOTATE_NOENDBR			/* from kml_syscall_stub */
 	KML_SYSCALL_REGS
+	KML_MITIGATE_ENTRY
 	KML_FAST_CALL
 	KML_RETURN_JMP
 
@@ -440,6 +445,7 @@ SYM_INNER_LABEL(entry_kml_direct, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_gs, switched=entry_kml_direct_switched
 	KML_DIRECT_SAVE entry=entry_kml_direct
+	KML_MITIGATE_ENTRY fn=kml_mitigate_entry_irqs_on
 	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rcx
 	KML_DIRECT_NOTE_IP %rcx
 SYM_INNER_LABEL(entry_kml_direct_saved, SYM_L_GLOBAL)
@@ -454,6 +460,7 @@ SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_fast_gs, switched=entry_kml_direct_fast_switched
 	KML_DIRECT_SAVE entry=entry_kml_direct_fast
+	KML_MITIGATE_ENTRY fn=kml_mitigate_entry_irqs_on
 SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_FAST_CALL direct=1
@@ -468,6 +475,7 @@ SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	 * touched.  Any exit work went down the generic path above, which
 	 * returns with IRET.
 	 */
+	KML_MITIGATE_EXIT
 	movq	RSP(%rsp), %rsp		/* pt_regs->sp */
 	sti
 	pushq	%rcx			/* pt_regs->ip */
@@ -478,6 +486,56 @@ SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 SYM_INNER_LABEL(entry_kml_text_end, SYM_L_GLOBAL)	/* kml_entry_code[] */
 SYM_CODE_END(entry_SYSCALL_64_kml)
 _ASM_NOKPROBE(entry_SYSCALL_64_kml)
+
+/*
+ * KML_MITIGATE_ENTRY (asm/kml.h), on a CPU that needs any of these: the
+ * entry defences of the stock entry from ring 3, before any RET of the
+ * kernel.  On the task stack (or the KML IST stack), IF clear: IBRS_ENTER
+ * must write the value of the CPU it reads it on.  Every register and
+ * the flags are kept.
+ */
+SYM_FUNC_START(kml_mitigate_entry)
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	IBRS_ENTER
+	UNTRAIN_RET_FROM_CALL
+	CLEAR_BRANCH_HISTORY
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	RET
+SYM_FUNC_END(kml_mitigate_entry)
+
+/* The same for a direct call, which runs with IF set. */
+SYM_FUNC_START(kml_mitigate_entry_irqs_on)
+	ALTERNATIVE "", "cli", X86_FEATURE_KERNEL_IBRS
+	call	kml_mitigate_entry
+	ALTERNATIVE "", "sti", X86_FEATURE_KERNEL_IBRS
+	RET
+SYM_FUNC_END(kml_mitigate_entry_irqs_on)
+
+/*
+ * KML_MITIGATE_EXIT: IBRS_EXIT, and the IBPB that a KVM guest run on this
+ * CPU asks of the next exit to user mode (VMSCAPE), which the generic
+ * exit does in arch_exit_to_user_mode_prepare().  IF clear, on the task
+ * stack; every register is kept.
+ */
+SYM_FUNC_START(kml_mitigate_exit)
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	IBRS_EXIT
+	ALTERNATIVE "jmp 1f", "", X86_FEATURE_IBPB_EXIT_TO_USER
+	cmpb	$0, PER_CPU_VAR(x86_ibpb_exit_to_user)
+	je	1f
+	movb	$0, PER_CPU_VAR(x86_ibpb_exit_to_user)
+	call	entry_ibpb
+1:	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	RET
+SYM_FUNC_END(kml_mitigate_exit)
 
 	.popsection
 

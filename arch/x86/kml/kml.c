@@ -24,18 +24,19 @@
 #include <linux/init.h>
 #include <linux/kasan.h>
 #include <linux/kml.h>
+#include <linux/kprobes.h>
 #include <linux/kstrtox.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/memory.h>
 #include <linux/percpu.h>
 #include <linux/pkeys.h>
 #include <linux/printk.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
-#include <linux/uaccess.h>
-#include <asm/insn.h>
 #include <linux/sched/task_stack.h>
 #include <linux/smp.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <asm/apic.h>
 #include <asm/cpufeature.h>
@@ -43,10 +44,12 @@
 #include <asm/desc.h>
 #include <asm/elf.h>
 #include <asm/hwcap2.h>
+#include <asm/insn.h>
 #include <asm/set_memory.h>
 #include <asm/text-patching.h>
 #include <asm/kml.h>
 #include <asm/msr.h>
+#include <asm/nmi.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
 #include <asm/proto.h>
@@ -884,6 +887,75 @@ bool __kml_soft_int(struct pt_regs *regs, int vector)
 	return vector != X86_TRAP_DE || !kml_divides(regs->ip);
 }
 
+#ifdef CONFIG_KML_DEBUG_NEST_NMI
+/*
+ * The IST nesting test hook (Kconfig KML_DEBUG_NEST_NMI): with
+ * kml_nest_nmi=1, every fourth stub run sends its CPU an NMI from
+ * kml_nest_site, which arrives while the stub runs on the KML IST stack.
+ * The NMI handler then takes a page fault on a user address that is not
+ * present (below mmap_min_addr), in NMI context, as perf's callchains do
+ * with copy_from_user_nmi(): the fault must not reuse the stub's frame
+ * (kml_ist_nmi_enter()).  The first and the 1024th such NMI are logged.
+ */
+static bool kml_nest_nmi __initdata;
+static DEFINE_PER_CPU(unsigned int, kml_nest_runs);
+static DEFINE_PER_CPU(bool, kml_nest_armed);
+static atomic_t kml_nest_hits;
+
+static int __init kml_nest_nmi_setup(char *arg)
+{
+	return kstrtobool(arg, &kml_nest_nmi);
+}
+early_param("kml_nest_nmi", kml_nest_nmi_setup);
+
+notrace void kml_nest_nmi_send(void)
+{
+	if (this_cpu_inc_return(kml_nest_runs) & 3)
+		return;
+	this_cpu_write(kml_nest_armed, true);
+	__apic_send_IPI_self(NMI_VECTOR);
+}
+NOKPROBE_SYMBOL(kml_nest_nmi_send);
+
+static int kml_nest_nmi_handler(unsigned int type, struct pt_regs *regs)
+{
+	unsigned long bottom = (unsigned long)this_cpu_ptr(&kml_ist_stack);
+	int n;
+	char c;
+
+	if (!this_cpu_read(kml_nest_armed))
+		return NMI_DONE;
+	this_cpu_write(kml_nest_armed, false);
+	if (regs->sp - bottom < KML_IST_SIZE) {
+		n = atomic_inc_return(&kml_nest_hits);
+		if (!copy_from_user_nofault(&c, (void __user *)(8 * PAGE_SIZE), 1))
+			pr_warn("ist-nest: the test address is mapped\n");
+		if (n == 1 || n == 1024)
+			pr_info("ist-nest: %d NMIs interrupted an IST stub and took a page fault\n", n);
+	}
+	return NMI_HANDLED;
+}
+
+static void __init kml_nest_init(void)
+{
+	void *site = (void *)kml_nest_site;
+
+	if (!kml_nest_nmi)
+		return;
+	OPTIMIZER_HIDE_VAR(site);	/* a relocation to the ENDBR, not past it */
+	site += ENDBR_INSN_SIZE;
+	if (register_nmi_handler(NMI_LOCAL, kml_nest_nmi_handler, 0, "kml_nest"))
+		return;
+	mutex_lock(&text_mutex);
+	text_poke_bp(site, text_gen_insn(CALL_INSN_OPCODE, site, kml_nest_thunk),
+		     CALL_INSN_SIZE, NULL);
+	mutex_unlock(&text_mutex);
+	pr_info("ist-nest: an NMI inside every fourth IST stub run (kml_nest_nmi=1)\n");
+}
+#else
+static inline void kml_nest_init(void) { }
+#endif
+
 static void kml_set_gate_offset(gate_desc *g, unsigned long addr)
 {
 	g->offset_low = (u16)addr;
@@ -898,6 +970,7 @@ static void __init kml_star_init(void *unused)
 
 static int __init kml_arch_init(void)
 {
+	unsigned long user_int = (unsigned long)kml_user_int_stubs;
 	struct desc_ptr cur;
 	const gate_desc *idt;
 	int v, cpu;
@@ -919,6 +992,8 @@ static int __init kml_arch_init(void)
 
 	store_idt(&cur);
 	idt = (const gate_desc *)cur.address;
+	/* a relocation to kml_user_int_stubs, not before it (objtool) */
+	OPTIMIZER_HIDE_VAR(user_int);
 	for (v = 0; v < IDT_ENTRIES; v++) {
 		gate_desc g = idt[v];
 
@@ -931,7 +1006,7 @@ static int __init kml_arch_init(void)
 			kml_handlers[v] = gate_offset(&g);
 			kml_handlers[IDT_ENTRIES + v] = gate_offset(&g);
 			if (!g.bits.dpl && v >= FIRST_EXTERNAL_VECTOR)
-				kml_handlers[IDT_ENTRIES + v] = (unsigned long)kml_user_int_stubs +
+				kml_handlers[IDT_ENTRIES + v] = user_int +
 					16 * (v - FIRST_EXTERNAL_VECTOR);
 			else if (!g.bits.dpl && kml_int_only(v))
 				kml_soft_vectors |= BIT(v);
@@ -964,6 +1039,7 @@ static int __init kml_arch_init(void)
 		per_cpu(cpu_tss_rw, cpu).x86_tss.ist[IST_INDEX_KML] =
 			(unsigned long)per_cpu(kml_ist_stack, cpu) + KML_IST_SIZE;
 
+	kml_nest_init();
 	static_branch_enable(&kml_active_key);
 	/* SYSCALL now lands with __KML_CS (kml_syscall_cs()), here and on CPUs to come. */
 	on_each_cpu(kml_star_init, NULL, 1);

@@ -41,6 +41,33 @@
 #define KML_DIRECT_BLOCK	14
 #define KML_DIRECT_SLED		(40 * KML_DIRECT_BLOCK)
 
+#ifdef __ASSEMBLY__
+/*
+ * The speculation defences of the stock entry and exit that protect the
+ * kernel, and the program, from predictor state that other processes and
+ * guests trained (Documentation/kml.rst, "Speculation"): at every entry
+ * from KML user code IBRS_ENTER, UNTRAIN_RET (retbleed, SRSO, entry
+ * IBPB, call depth reset) and the BHI clearing loop; at the fast exits
+ * IBRS_EXIT and the IBPB that VMSCAPE asks for.  Each is one call site,
+ * patched in where the CPU needs any of them and a NOP elsewhere; the
+ * helpers (entry_kml_syscall.S) keep every register and the flags.
+ */
+.macro KML_MITIGATE_ENTRY fn=kml_mitigate_entry
+	__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(
+	__ALTERNATIVE(, call \fn, X86_FEATURE_KERNEL_IBRS),
+		call \fn, X86_FEATURE_UNRET),
+		call \fn, X86_FEATURE_SRSO_ALIAS),
+		call \fn, X86_FEATURE_ENTRY_IBPB),
+		call \fn, X86_FEATURE_CALL_DEPTH),
+		call \fn, X86_FEATURE_CLEAR_BHB_LOOP)
+.endm
+
+.macro KML_MITIGATE_EXIT
+	__ALTERNATIVE(__ALTERNATIVE(, call kml_mitigate_exit, X86_FEATURE_KERNEL_IBRS),
+		call kml_mitigate_exit, X86_FEATURE_IBPB_EXIT_TO_USER)
+.endm
+#endif /* __ASSEMBLY__ */
+
 #ifndef __ASSEMBLY__
 
 #include <linux/jump_label.h>
@@ -72,6 +99,11 @@ extern const char kml_user_int_stubs[];	/* 16 bytes a vector from 32 */
 void kml_double_fault(void);
 extern u32 kml_soft_vectors;
 bool kml_vector_in_service(unsigned int vector);
+#ifdef CONFIG_KML_DEBUG_NEST_NMI
+extern const char kml_nest_site[];
+void kml_nest_thunk(void);
+void kml_nest_nmi_send(void);
+#endif
 void kml_asm_exc_debug_user(void);
 void kml_asm_exc_int3_user(void);
 /* entry_kml_syscall.S */
@@ -114,6 +146,30 @@ static __always_inline bool kml_exc_debug_switch(struct pt_regs *regs)
 }
 
 bool __kml_soft_int(struct pt_regs *regs, int vector);
+
+/*
+ * exc_nmi(), around the handlers: the KML IST entry moves KML_IST_NEST
+ * bytes down while an NMI handler runs, so that an exception it takes (a
+ * page fault of copy_from_user_nmi(), say) starts below an IST stub the
+ * NMI may have interrupted, instead of over its frame (as
+ * sev_es_ist_enter() does for #VC).  NMIs do not nest here: the stock
+ * code latches a second one until this one's handlers are done.
+ */
+#define KML_IST_NEST		1024
+
+/* Macros: cpu_tss_rw is in asm/processor.h, which nmi.c has. */
+#define kml_ist_nmi_enter()							\
+	do {									\
+		if (static_branch_unlikely(&kml_active_key))			\
+			this_cpu_sub(cpu_tss_rw.x86_tss.ist[IST_INDEX_KML],	\
+				     KML_IST_NEST);				\
+	} while (0)
+#define kml_ist_nmi_exit()							\
+	do {									\
+		if (static_branch_unlikely(&kml_active_key))			\
+			this_cpu_add(cpu_tss_rw.x86_tss.ist[IST_INDEX_KML],	\
+				     KML_IST_NEST);				\
+	} while (0)
 
 /*
  * math_error(): a user #MF or #XM with no exception pending, which ring 3
@@ -284,6 +340,8 @@ static inline bool kml_refuse_gs(struct task_struct *task) { return false; }
 static inline long kml_arch_prctl_sled(struct task_struct *task) { return -EINVAL; }
 static __always_inline bool kml_exc_debug_switch(struct pt_regs *regs) { return false; }
 static __always_inline bool kml_soft_int(struct pt_regs *regs, int vector) { return false; }
+#define kml_ist_nmi_enter()	do { } while (0)
+#define kml_ist_nmi_exit()	do { } while (0)
 static __always_inline u16 kml_syscall_cs(void) { return __KERNEL_CS; }
 static __always_inline bool kml_syscall_ss(u16 ss) { return false; }
 static __always_inline bool kml_syscall_cs_frame(const struct pt_regs *regs) { return false; }
