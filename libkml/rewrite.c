@@ -26,10 +26,11 @@
  * it changes nothing.
  *
  * Caveats: the call pushes its return address at RSP - 8, inside the red
- * zone of the code that issued the system call; code that keeps data
- * there across a system call breaks (rare: system calls are usually made
- * from functions that call others).  The vDSO is left alone (it cannot be
- * made writable).  In an object without an unwind table, data in an
+ * zone of the code that issued the system call, so a site whose function
+ * addresses memory below RSP is left alone (kml_rw_uses_red_zone()); one
+ * outside any function's unwind entry, or in an object without unwind
+ * table, cannot be judged and is taken.  The vDSO is left alone (it
+ * cannot be made writable).  In an object without an unwind table, data in an
  * executable segment can be misdecoded as a SYSCALL; compilers do not put
  * data in .text on x86-64.  A number that is no system call gives -ENOSYS
  * below 4096 (the sled, then the kernel catches the fault in the page past
@@ -45,6 +46,7 @@
 #include <emmintrin.h>
 #include <fcntl.h>
 #include <link.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -157,25 +159,132 @@ static void kml_rw_drop(uintptr_t start, uintptr_t end)
 }
 
 /*
+ * kml_rw_poke(lo, len, prot, sites, n, window): make [lo, lo + len)
+ * readable and writable but not executable, write "call *%rax" (ff d0)
+ * at each of the n sites, call window(lo, lo + len) if it is not NULL,
+ * and give the range prot again; returns 0 or the failed mprotect()'s
+ * -errno.  Only raw system calls and its own code: while it runs, the
+ * segment it patches may be libc's, ld.so's or (in a static program) the
+ * rewriter's own, none of which can execute.  So it runs from a copy in
+ * a page of its own (kml_rw_poke_init()); this is its template, data.
+ */
+extern const char kml_rw_poke_code[], kml_rw_poke_end[];
+__asm__(".pushsection .rodata\n"
+	"kml_rw_poke_code:\n"
+	"	push	%rbx\n"
+	"	push	%r12\n"
+	"	push	%r13\n"
+	"	push	%r14\n"
+	"	push	%r15\n"
+	"	push	%r9\n"
+	"	mov	%rdi, %r12\n"
+	"	mov	%rsi, %r13\n"
+	"	mov	%edx, %r14d\n"
+	"	mov	%rcx, %r15\n"
+	"	mov	%r8, %rbx\n"
+	"	mov	$10, %eax\n"			/* mprotect(lo, len, PROT_READ | PROT_WRITE) */
+	"	mov	%r12, %rdi\n"
+	"	mov	%r13, %rsi\n"
+	"	mov	$3, %edx\n"
+	"	syscall\n"
+	"	test	%rax, %rax\n"
+	"	jnz	3f\n"
+	"1:	test	%rbx, %rbx\n"
+	"	jz	2f\n"
+	"	mov	(%r15), %rdx\n"
+	"	movw	$0xd0ff, (%rdx)\n"
+	"	add	$8, %r15\n"
+	"	dec	%rbx\n"
+	"	jmp	1b\n"
+	"2:	mov	(%rsp), %rax\n"		/* window */
+	"	test	%rax, %rax\n"
+	"	jz	4f\n"
+	"	mov	%r12, %rdi\n"
+	"	lea	(%r12,%r13), %rsi\n"
+	"	sub	$8, %rsp\n"			/* 16-byte aligned at the call */
+	"	call	*%rax\n"
+	"	add	$8, %rsp\n"
+	"4:	mov	$10, %eax\n"			/* mprotect(lo, len, prot) */
+	"	mov	%r12, %rdi\n"
+	"	mov	%r13, %rsi\n"
+	"	mov	%r14d, %edx\n"
+	"	syscall\n"
+	"3:	pop	%r9\n"
+	"	pop	%r15\n"
+	"	pop	%r14\n"
+	"	pop	%r13\n"
+	"	pop	%r12\n"
+	"	pop	%rbx\n"
+	"	ret\n"
+	"kml_rw_poke_end:\n"
+	".popsection\n");
+
+typedef void kml_rw_window_fn(uintptr_t lo, uintptr_t hi);
+static long (*kml_rw_poke)(uintptr_t lo, size_t len, int prot, uint8_t **sites, size_t n,
+			   kml_rw_window_fn *window);
+
+/*
+ * A test's look at a segment while it is patched (tests/guest/rewritten.c
+ * checks /proc/self/maps there); called for dlopen()ed objects only, when
+ * libc can run.
+ */
+extern kml_rw_window_fn kml_rw_test_window __attribute__((weak));
+static int kml_rw_started;
+
+/* The copy of kml_rw_poke_code: written, then made read-only and executable. */
+static int kml_rw_poke_init(void)
+{
+	size_t len = (size_t)(kml_rw_poke_end - kml_rw_poke_code);
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	memcpy(p, kml_rw_poke_code, len);
+	if (mprotect(p, 4096, PROT_READ | PROT_EXEC)) {
+		munmap(p, 4096);
+		return -1;
+	}
+	kml_rw_poke = (long (*)(uintptr_t, size_t, int, uint8_t **, size_t, kml_rw_window_fn *))p;
+	return 0;
+}
+
+/*
  * Patch the sites of one segment, [lo, hi), with one mprotect() of the
  * whole segment there and back, so that its mapping stays one.  An
  * mprotect() per page left each patched page a mapping of its own (made
  * writable, it became VM_ACCOUNT, which its neighbours are not, so they
  * never merged back): 42 mappings for libc's text, each duplicated by
- * every fork().  One store per site: a thread executing there sees the
- * old or the new instruction.
+ * every fork().
+ *
+ * Never writable and executable at once: while the sites are written the
+ * segment is not executable (kml_rw_poke, from a page of its own, with
+ * every signal blocked), so no thread runs the code being changed, and
+ * the mprotect() that makes it executable again flushes every CPU's TLB
+ * for it, which serializes them before they fetch the new bytes (the
+ * SDM's cross-modifying code rule).  At start no other thread runs yet;
+ * a dlopen()ed object is patched before dlopen() returns, when only
+ * threads that its own constructors started could reach its code (they
+ * would fault in that window: Documentation/kml.rst).
  */
 static void kml_rw_patch(uintptr_t lo, uintptr_t hi, int prot, uint8_t **sites, size_t n)
 {
-	size_t i;
+	kml_rw_window_fn *window = NULL;
+	sigset_t all, old;
+	long err;
 
 	lo &= ~4095UL;
 	hi = (hi + 4095) & ~4095UL;
-	if (mprotect((void *)lo, hi - lo, prot | PROT_WRITE))
+	if (!kml_rw_poke && kml_rw_poke_init())
 		return;
-	for (i = 0; i < n; i++)
-		__atomic_store_n((uint16_t *)sites[i], 0xd0ff, __ATOMIC_RELEASE);
-	mprotect((void *)lo, hi - lo, prot);
+	if (kml_rw_started && kml_rw_test_window &&
+	    (uintptr_t)kml_rw_test_window - lo >= hi - lo)
+		window = kml_rw_test_window;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	err = kml_rw_poke(lo, hi - lo, prot, sites, n, window);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return;
 	kml_rewritten += n;
 	kml_rw_drop(lo, hi);
 }
@@ -324,6 +433,28 @@ static int kml_rw_decode(const uint8_t **pos, const uint8_t *end, cs_insn *insn)
 }
 
 /*
+ * Sites left alone because their function keeps data below RSP (the red
+ * zone): the call's return address would land there.  Counted for
+ * reports; kml_rw_left, where set (the tests, kml-rwcache), sees each.
+ */
+unsigned long kml_rw_redzone;
+static void (*kml_rw_left)(uint8_t *site);
+
+/*
+ * Whether the function [b, e) addresses memory below RSP anywhere (an
+ * operand "[rsp - n]"): a leaf function's red zone, whose data may be
+ * live across its SYSCALL.  The call that replaces a SYSCALL pushes its
+ * return address at RSP - 8, so such a function keeps its SYSCALL.
+ */
+static int kml_rw_uses_red_zone(const uint8_t *b, const uint8_t *e, cs_insn *insn)
+{
+	while (b < e)
+		if (kml_rw_decode(&b, e, insn) && strstr(insn->op_str, "[rsp - "))
+			return 1;
+	return 0;
+}
+
+/*
  * The SYSCALL sites of [start, start + size) into *sitesp (malloc()ed);
  * returns how many, or -1 without memory.  Only the places where the
  * bytes 0f 05 occur are decoded, each by a linear sweep from the start
@@ -336,7 +467,10 @@ static int kml_rw_decode(const uint8_t **pos, const uint8_t *end, cs_insn *insn)
  * separate-code put the symbol tables before .text and .rodata and
  * .eh_frame after it), and a 0f 05 in data is no system call: there only
  * the span from the first function's start to the last one's end is
- * code.  A segment without function starts is swept whole.
+ * code.  A segment without function starts is swept whole.  A site in a
+ * function that addresses memory below RSP is left alone
+ * (kml_rw_uses_red_zone()); one outside any function's range cannot be
+ * judged so and is taken.
  * Decoding all of each segment, as before, cost 173 ms per exec of a
  * program linked with libc (libc, ld.so and libcapstone, 2.3 MB; AMD
  * EPYC host); this takes 8 ms (tests/harness/rwscan.c).
@@ -345,7 +479,8 @@ static long kml_rw_find(const uint8_t *start, size_t size, const struct kml_rw_s
 			uint8_t ***sitesp)
 {
 	const uint8_t *end = start + size, *p = start, *from = NULL, *pos = start;
-	const uint8_t *lo = start, *hi = end;
+	const uint8_t *lo = start, *hi = end, *fend = NULL;
+	int red = 0;
 	size_t first = kml_rw_count(fn, (uintptr_t)start - 1);
 	size_t last = kml_rw_count(fn, (uintptr_t)end - 1);
 	cs_insn *insn = kml_cs_malloc(kml_cs);
@@ -374,12 +509,30 @@ static long kml_rw_find(const uint8_t *start, size_t size, const struct kml_rw_s
 		if (b != from) {
 			from = b;
 			pos = b;
+			fend = NULL;
+			if (i > first) {
+				uintptr_t fe = kml_rw_fn_end(fn, i - 1);
+
+				if (fe != UINTPTR_MAX)
+					fend = fe < (uintptr_t)end ? (const uint8_t *)fe : end;
+			}
+			red = -1;	/* not looked at yet */
 		}
 		while (pos < c)
 			kml_rw_decode(&pos, end, insn);
 		if (pos != c || !kml_rw_decode(&pos, end, insn) ||
 		    insn->id != X86_INS_SYSCALL || insn->size != 2)
 			continue;
+		if (fend && c < fend) {
+			if (red < 0)
+				red = kml_rw_uses_red_zone(b, fend, insn);
+			if (red) {
+				kml_rw_redzone++;
+				if (kml_rw_left)
+					kml_rw_left((uint8_t *)c);
+				continue;
+			}
+		}
 		if (n == max) {
 			max = max ? 2 * max : 64;
 			more = realloc(sites, max * sizeof(*sites));
@@ -742,6 +895,7 @@ __attribute__((constructor(101))) static void kml_rw_init(void)
 	kml_rwc_open();
 	kml_rw_on = 1;
 	kml_rw_scan();
+	kml_rw_started = 1;
 }
 
 #ifndef KML_RW_STATIC

@@ -183,6 +183,7 @@ static int kml_rwc_write(const char *path, char **files, int nfiles, int quiet)
 	struct kml_rwc_head h = { .magic = KML_RWC_MAGIC };
 	char tmp[4096];
 	long nsites = 0;
+	unsigned long left = kml_rw_redzone;
 	FILE *out;
 	int i, bad;
 
@@ -217,7 +218,8 @@ static int kml_rwc_write(const char *path, char **files, int nfiles, int quiet)
 		return -1;
 	}
 	if (!quiet)
-		fprintf(stderr, "kml-rwcache: %s: %u segments, %ld sites\n", path, h.n, nsites);
+		fprintf(stderr, "kml-rwcache: %s: %u segments, %ld sites, %lu left alone (their function keeps data below RSP)\n",
+			path, h.n, nsites, kml_rw_redzone - left);
 	return 0;
 }
 

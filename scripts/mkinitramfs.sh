@@ -106,7 +106,7 @@ if [ -f "$gic" ]; then
 else
 	say "no kernel tree yet: the image has no gen_init_cpio"
 fi
-build kt-rewritten rewritten.c -ldl
+build kt-rewritten rewritten.c -ldl -rdynamic
 build libkt-preload.so preload.c -shared -fPIC
 build kt-hello-static hello.c -static
 build kt-hello-dynamic hello.c -DKT_DYNAMIC

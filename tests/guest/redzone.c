@@ -21,6 +21,36 @@ static void on_alarm(int sig)
 	ticks++;
 }
 
+/*
+ * A leaf function that keeps data below RSP across its SYSCALL, as
+ * glibc's ____longjmp_chk() does with sigaltstack(NULL, &ss): 1 if the
+ * word at RSP - 8 survived the system call.  Through the rewriter (modes
+ * shim and rewrite) the call that replaces a SYSCALL would push its
+ * return address right there, so the rewriter must leave this site alone
+ * (libkml/rewrite.c, kml_rw_uses_red_zone()); its unwind entry (CFI)
+ * gives the function's bounds.
+ */
+long redzone_syscall(void);
+__asm__(".text\n"
+	".globl redzone_syscall\n"
+	".type redzone_syscall, @function\n"
+	"redzone_syscall:\n\t"
+	".cfi_startproc\n\t"
+	"movabs $0x5aa5c33c0ff0e11e, %rdx\n\t"
+	"mov %rdx, -8(%rsp)\n\t"
+	"mov $39, %eax\n"			/* getpid */
+	".globl redzone_site\n"
+	"redzone_site:\n\t"
+	"syscall\n\t"
+	"xor %eax, %eax\n\t"
+	"cmp %rdx, -8(%rsp)\n\t"
+	"sete %al\n\t"
+	"ret\n\t"
+	".cfi_endproc\n\t"
+	".size redzone_syscall, . - redzone_syscall\n");
+
+extern const unsigned char redzone_site[];
+
 /* Returns the number of corrupted checks among @rounds. */
 static long check_red_zone(long rounds)
 {
@@ -71,5 +101,9 @@ int main(void)
 	kt_check(ticks > 0, "timer signals arrived during the check (%d)", (int)ticks);
 	kt_check(bad == 0, "red zone intact in the parent (%ld corrupted words)", bad);
 	kt_check(!child_bad, "red zone intact in a concurrent child");
+	kt_check(redzone_syscall() == 1, "data below RSP survives a SYSCALL of a leaf function");
+	kt_check(redzone_site[0] == 0x0f && redzone_site[1] == 0x05,
+		 "its SYSCALL is still one (%02x %02x): the rewriter leaves it alone",
+		 redzone_site[0], redzone_site[1]);
 	return kt_done();
 }

@@ -13,6 +13,8 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "kt.h"
@@ -28,6 +30,45 @@ __asm__(".text\n"
 	"syscall\n\t"
 	"ret\n");
 extern unsigned char kt_main_site[];
+
+/*
+ * Called by the rewriter while it patches a dlopen()ed object's segment
+ * [lo, hi) (exported: -rdynamic): what /proc/self/maps shows then.  No
+ * mapping may be writable and executable at once, and the segment being
+ * patched must not be executable.
+ */
+static int windows, wx_seen, seg_exec;
+
+void kml_rw_test_window(uintptr_t lo, uintptr_t hi)
+{
+	char line[512], perms[8];
+	unsigned long a, b;
+	FILE *maps = fopen("/proc/self/maps", "r");
+
+	windows++;
+	while (maps && fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx %7s", &a, &b, perms) != 3)
+			continue;
+		if (strchr(perms, 'w') && strchr(perms, 'x'))
+			wx_seen++;
+		if (a < hi && b > lo && strchr(perms, 'x'))
+			seg_exec++;
+	}
+	if (maps)
+		fclose(maps);
+}
+
+/* Mappings writable and executable at once. */
+static int wx_mappings(void)
+{
+	int before = wx_seen, n;
+
+	kml_rw_test_window(0, 0);
+	windows--;
+	n = wx_seen - before;
+	wx_seen = before;
+	return n;
+}
 
 static int site_is(const unsigned char *p, unsigned char a, unsigned char b)
 {
@@ -128,12 +169,21 @@ int main(void)
 		kt_check(after - before >= 100, "libc's getppid() goes through the direct entry (+%lu)",
 			 after - before);
 
+	kt_check(wx_mappings() == 0, "no mapping is writable and executable after the start");
 	searched_before = *searched;
 	before = *count;
+	windows = wx_seen = seg_exec = 0;
 	h = dlopen("/lib/libkt-dl.so", RTLD_NOW);
 	kt_check(h != NULL, "dlopen of a library loaded after start");
 	if (!h)
 		return kt_done();
+	if (km)
+		kt_check(windows >= 1 && !wx_seen && !seg_exec,
+			 "while its text was patched, it was not executable and no mapping was writable and executable (%d looks, %d W+X, %d executable)",
+			 windows, wx_seen, seg_exec);
+	else
+		kt_check(windows == 0, "nothing was patched (%d)", windows);
+	kt_check(wx_mappings() == 0, "no mapping is writable and executable after the dlopen");
 	dl_getpid = (long (*)(void))dlsym(h, "kt_dl_getpid");
 	dl_site = dlsym(h, "kt_dl_site");
 	kt_check(dl_getpid && dl_site &&
