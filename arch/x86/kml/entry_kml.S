@@ -236,7 +236,7 @@ SYM_INNER_LABEL(kml_nest_site, SYM_L_GLOBAL)
 	cmpq	kml_entry_code+40(%rip), %rax
 	jae	.Lkernel_frame
 .Lkml_user_frame:
-	KML_MITIGATE_ENTRY			/* as from ring 3; before any RET */
+	KML_MITIGATE_ENTRY kml_mitigate_entry	/* as from ring 3; before any RET */
 	movq	-5*8(%rdx), %rax		/* interrupted RIP */
 	addq	$PAGE_SIZE, %rax
 	cmpq	$(2 * PAGE_SIZE), %rax

@@ -366,7 +366,7 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_hwframe, SYM_L_GLOBAL)
 	UNWIND_HINT_IRET_REGS
 	ANNOTATE_NOENDBR			/* from kml_syscall_stub */
 	KML_SYSCALL_REGS
-	KML_MITIGATE_ENTRY
+	KML_MITIGATE_ENTRY kml_mitigate_entry
 .Lkml_generic:
 	movq	%rsp, %rdi
 	movslq	%eax, %rsi
@@ -421,7 +421,7 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast_hwframe, SYM_L_GLOBAL)
 	UNWIND_HINT_IRET_REGS
 	ANNOTATE_NOENDBR			/* from kml_syscall_stub */
 	KML_SYSCALL_REGS
-	KML_MITIGATE_ENTRY
+	KML_MITIGATE_ENTRY kml_mitigate_entry
 	KML_FAST_CALL
 	KML_RETURN_JMP
 
@@ -445,7 +445,7 @@ SYM_INNER_LABEL(entry_kml_direct, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_gs, switched=entry_kml_direct_switched
 	KML_DIRECT_SAVE entry=entry_kml_direct
-	KML_MITIGATE_ENTRY fn=kml_mitigate_entry_irqs_on
+	KML_MITIGATE_ENTRY kml_mitigate_entry_irqs_on
 	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rcx
 	KML_DIRECT_NOTE_IP %rcx
 SYM_INNER_LABEL(entry_kml_direct_saved, SYM_L_GLOBAL)
@@ -460,7 +460,7 @@ SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_fast_gs, switched=entry_kml_direct_fast_switched
 	KML_DIRECT_SAVE entry=entry_kml_direct_fast
-	KML_MITIGATE_ENTRY fn=kml_mitigate_entry_irqs_on
+	KML_MITIGATE_ENTRY kml_mitigate_entry_irqs_on
 SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_FAST_CALL direct=1

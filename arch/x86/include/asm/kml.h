@@ -52,7 +52,8 @@
  * patched in where the CPU needs any of them and a NOP elsewhere; the
  * helpers (entry_kml_syscall.S) keep every register and the flags.
  */
-.macro KML_MITIGATE_ENTRY fn=kml_mitigate_entry
+/* fn: kml_mitigate_entry, or kml_mitigate_entry_irqs_on with IF set */
+.macro KML_MITIGATE_ENTRY fn:req
 	__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(
 	__ALTERNATIVE(, call \fn, X86_FEATURE_KERNEL_IBRS),
 		call \fn, X86_FEATURE_UNRET),
