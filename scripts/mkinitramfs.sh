@@ -51,7 +51,7 @@ build() {	# output source flags...
 		say "built $out"
 	fi
 }
-for t in cpl signals forkexec pipe fpu memory null softint redzone badstack escalate ptrace probe regs runas peek gs; do
+for t in cpl signals forkexec pipe fpu memory null softint hwbp redzone badstack escalate ptrace probe regs runas peek gs; do
 	build "kt-$t" "$t.c" -static
 done
 build kt-secure secure.c

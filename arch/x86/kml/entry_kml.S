@@ -54,8 +54,9 @@
  *
  * An NMI that interrupts a stub and whose handler takes an ordinary
  * exception does not reuse the stub's frame: exc_nmi() moves the KML IST
- * entry down while its handlers run (kml_ist_nmi_enter()).  A hardware
- * breakpoint on the stubs themselves (#DB) still would.
+ * entry down while its handlers run (kml_ist_nmi_enter()); no hardware
+ * breakpoint may cover the stubs, their data or stacks (#DB:
+ * kml_within_entry()).
  */
 #include <linux/linkage.h>
 #include <linux/errno.h>
@@ -538,6 +539,7 @@ SYM_CODE_START_LOCAL(kml_user_int_common)
 	decl	PER_CPU_VAR(pcpu_hot + KML_pcpu_hot_preempt_count)
 	jmp	.Lkml_int_apic
 	_ASM_EXTABLE_UA(1b, 2b)
+.Lkml_ist_text_end:
 SYM_CODE_END(kml_user_int_common)
 _ASM_NOKPROBE(kml_user_int_stubs)
 _ASM_NOKPROBE(kml_user_int_common)
@@ -546,8 +548,10 @@ _ASM_NOKPROBE(kml_user_int_common)
 
 	.pushsection .rodata
 	.align 8
+/* From kml_ist_stubs to here: no hardware breakpoints (kml_within_entry()). */
+SYM_DATA(kml_ist_text_size, .quad .Lkml_ist_text_end - kml_ist_stubs)
 /* Vectors whose exceptions push an error code: 8, 10-14, 17, 21, 29, 30. */
-SYM_DATA_START_LOCAL(kml_errcode_vectors)
+SYM_DATA_START(kml_errcode_vectors)
 	.rept 2		/* kernel frames, then KML user frames */
 	.quad	(1 << 8) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | \
 		(1 << 14) | (1 << 17) | (1 << 21) | (1 << 29) | (1 << 30)

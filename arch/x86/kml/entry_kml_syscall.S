@@ -26,8 +26,9 @@
  * trusted kernel-mode code.  The defences against other processes'
  * predictor training (IBRS, untraining, branch history, the VMSCAPE
  * IBPB) they apply as the stock entry does (KML_MITIGATE_ENTRY and
- * KML_MITIGATE_EXIT, asm/kml.h).  Both build a complete pt_regs with __KML_CS and __KML_DS, so
- * seccomp, ptrace, audit, signals, perf and core dumps see every register
+ * KML_MITIGATE_EXIT, asm/kml.h).  Both build a complete pt_regs with
+ * __KML_CS and __KML_DS, so seccomp, ptrace, audit, signals, perf and
+ * core dumps see every register
  * and the real selectors.  Both return at CPL 0, never with SYSRET (which
  * lands at CPL 3): where the frame is as SYSCALL left it (RCX the return
  * address, R11 the flags, TF clear and IF set, as the checks before a
@@ -147,7 +148,6 @@
  * the caller has made sure they are the program's.
  */
 .macro KML_RETURN_JMP frame=0
-	KML_MITIGATE_EXIT
 	pushq	EFLAGS-\frame(%rsp)
 	andq	$~X86_EFLAGS_IF, (%rsp)
 	popfq
@@ -183,7 +183,14 @@
 .endm
 
 .macro KML_FAST_CALL direct=0
-	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
+	/* current in RBX, after the entry defences where the CPU needs any */
+.if \direct
+	KML_ALT_ENTRY __stringify(movq PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx), \
+		      "call kml_mitigate_entry_current_irqs_on"
+.else
+	KML_ALT_ENTRY __stringify(movq PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx), \
+		      "call kml_mitigate_entry_current"
+.endif
 .if \direct
 	KML_DIRECT_NOTE_IP %rbx
 .endif
@@ -216,20 +223,14 @@
 	movq	sys_call_table(, %rax, 8), %rax
 	CALL_NOSPEC rax
 	cli
-	/*
-	 * %rbx is callee-saved: still current.  Syscall work bits set
-	 * during the call (a tracepoint or audit rule enabled meanwhile)
-	 * take effect at the next call, as if set just after this check.
-	 */
-	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
-	jnz	.Lkml_exit_work
+	/* %rbx is callee-saved: still current. */
 #ifdef CONFIG_X86_DEBUG_FPU
 	/*
 	 * With this option every stock exit checks that the task's FPU
 	 * registers are the ones loaded on this CPU, unless it is about to
 	 * load them (fpregs_assert_state_consistent(); TIF_NEED_FPU_LOAD is
-	 * exit work above).  The same test, inline: if it fails, the
-	 * generic exit runs the stock check, which warns.
+	 * exit work, below).  The same test, inline: if it fails, the
+	 * generic exit runs the stock check, which warns (or loads them).
 	 */
 	leaq	KML_TASK_thread_fpu(%rbx), %rcx
 	cmpq	%rcx, PER_CPU_VAR(fpu_fpregs_owner_ctx)
@@ -238,6 +239,16 @@
 	cmpl	%ecx, KML_TASK_thread_fpu + KML_FPU_last_cpu(%rbx)
 	jne	.Lkml_exit_work
 #endif
+	/*
+	 * Exit work, last: without any, the exit defences where the CPU
+	 * needs them (kml_mitigate_exit_test answers in ECX).  Syscall work
+	 * bits set during the call (a tracepoint or audit rule enabled
+	 * meanwhile) take effect at the next call, as if set just after the
+	 * entry's check.
+	 */
+	KML_ALT_EXIT __stringify(testq $KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)), \
+		     "call kml_mitigate_exit_test; testl %ecx, %ecx"
+	jnz	.Lkml_exit_work
 	KML_FAST_RESTORE direct=\direct
 .endm
 
@@ -406,6 +417,7 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_hwframe, SYM_L_GLOBAL)
 	jne	.Lkml_iret
 	cmpq	$__KML_DS, SS(%rsp)
 	jne	.Lkml_iret
+	KML_MITIGATE_EXIT
 	POP_REGS
 	KML_RETURN_JMP frame=ORIG_RAX
 .Lkml_iret:
@@ -421,7 +433,6 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast_hwframe, SYM_L_GLOBAL)
 	UNWIND_HINT_IRET_REGS
 	ANNOTATE_NOENDBR			/* from kml_syscall_stub */
 	KML_SYSCALL_REGS
-	KML_MITIGATE_ENTRY kml_mitigate_entry
 	KML_FAST_CALL
 	KML_RETURN_JMP
 
@@ -460,7 +471,6 @@ SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_fast_gs, switched=entry_kml_direct_fast_switched
 	KML_DIRECT_SAVE entry=entry_kml_direct_fast
-	KML_MITIGATE_ENTRY kml_mitigate_entry_irqs_on
 SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_FAST_CALL direct=1
@@ -475,7 +485,6 @@ SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	 * touched.  Any exit work went down the generic path above, which
 	 * returns with IRET.
 	 */
-	KML_MITIGATE_EXIT
 	movq	RSP(%rsp), %rsp		/* pt_regs->sp */
 	sti
 	pushq	%rcx			/* pt_regs->ip */
@@ -514,6 +523,33 @@ SYM_FUNC_START(kml_mitigate_entry_irqs_on)
 	ALTERNATIVE "", "sti", X86_FEATURE_KERNEL_IBRS
 	RET
 SYM_FUNC_END(kml_mitigate_entry_irqs_on)
+
+/* The first instruction of KML_FAST_CALL where entry defences are needed. */
+SYM_FUNC_START(kml_mitigate_entry_current)
+	call	kml_mitigate_entry
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
+	RET
+SYM_FUNC_END(kml_mitigate_entry_current)
+
+SYM_FUNC_START(kml_mitigate_entry_current_irqs_on)
+	call	kml_mitigate_entry_irqs_on
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rbx
+	RET
+SYM_FUNC_END(kml_mitigate_entry_current_irqs_on)
+
+/*
+ * The exit-work test of KML_FAST_CALL where exit defences are needed
+ * (RBX current, IF clear): ECX 1 with exit work (the generic exit, which
+ * has its own), else the defences and ECX 0.
+ */
+SYM_FUNC_START(kml_mitigate_exit_test)
+	movl	$1, %ecx
+	testq	$KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)
+	jnz	1f
+	call	kml_mitigate_exit
+	xorl	%ecx, %ecx
+1:	RET
+SYM_FUNC_END(kml_mitigate_exit_test)
 
 /*
  * KML_MITIGATE_EXIT: IBRS_EXIT, and the IBPB that a KVM guest run on this

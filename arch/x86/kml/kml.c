@@ -956,6 +956,29 @@ static void __init kml_nest_init(void)
 static inline void kml_nest_init(void) { }
 #endif
 
+static bool kml_overlaps(unsigned long addr, unsigned long end, const void *base, size_t size)
+{
+	return end >= (unsigned long)base && addr < (unsigned long)base + size;
+}
+
+bool kml_within_entry(unsigned long addr, unsigned long end)
+{
+	int cpu;
+
+	if (kml_overlaps(addr, end, kml_ist_stubs, kml_ist_text_size) ||
+	    kml_overlaps(addr, end, kml_handlers, sizeof(kml_handlers)) ||
+	    kml_overlaps(addr, end, kml_entry_code, sizeof(kml_entry_code)) ||
+	    kml_overlaps(addr, end, &kml_soft_vectors, sizeof(kml_soft_vectors)) ||
+	    kml_overlaps(addr, end, &kml_direct_entry_ip, sizeof(kml_direct_entry_ip)) ||
+	    kml_overlaps(addr, end, kml_errcode_vectors, 12 * sizeof(u64)) ||
+	    kml_overlaps(addr, end, kml_idt, sizeof(kml_idt)))
+		return true;
+	for_each_possible_cpu(cpu)
+		if (kml_overlaps(addr, end, per_cpu_ptr(&kml_ist_stack, cpu), KML_IST_SIZE))
+			return true;
+	return false;
+}
+
 static void kml_set_gate_offset(gate_desc *g, unsigned long addr)
 {
 	g->offset_low = (u16)addr;

@@ -49,23 +49,35 @@
  * from KML user code IBRS_ENTER, UNTRAIN_RET (retbleed, SRSO, entry
  * IBPB, call depth reset) and the BHI clearing loop; at the fast exits
  * IBRS_EXIT and the IBPB that VMSCAPE asks for.  Each is one call site,
- * patched in where the CPU needs any of them and a NOP elsewhere; the
- * helpers (entry_kml_syscall.S) keep every register and the flags.
+ * patched in where the CPU needs any of them; the helpers
+ * (entry_kml_syscall.S) keep every register and the flags.  On the fast
+ * paths the site takes the place of an instruction that the helper then
+ * runs itself (the load of current, the exit-work test), so that where
+ * the CPU needs none of them they run not one instruction more;
+ * elsewhere it is a NOP.
  */
+.macro KML_ALT_ENTRY orig, new
+	__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(
+	__ALTERNATIVE(\orig, \new, X86_FEATURE_KERNEL_IBRS),
+		\new, X86_FEATURE_UNRET),
+		\new, X86_FEATURE_SRSO_ALIAS),
+		\new, X86_FEATURE_ENTRY_IBPB),
+		\new, X86_FEATURE_CALL_DEPTH),
+		\new, X86_FEATURE_CLEAR_BHB_LOOP)
+.endm
+
+.macro KML_ALT_EXIT orig, new
+	__ALTERNATIVE(__ALTERNATIVE(\orig, \new, X86_FEATURE_KERNEL_IBRS),
+		\new, X86_FEATURE_IBPB_EXIT_TO_USER)
+.endm
+
 /* fn: kml_mitigate_entry, or kml_mitigate_entry_irqs_on with IF set */
 .macro KML_MITIGATE_ENTRY fn:req
-	__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(__ALTERNATIVE(
-	__ALTERNATIVE(, call \fn, X86_FEATURE_KERNEL_IBRS),
-		call \fn, X86_FEATURE_UNRET),
-		call \fn, X86_FEATURE_SRSO_ALIAS),
-		call \fn, X86_FEATURE_ENTRY_IBPB),
-		call \fn, X86_FEATURE_CALL_DEPTH),
-		call \fn, X86_FEATURE_CLEAR_BHB_LOOP)
+	KML_ALT_ENTRY "", "call \fn"
 .endm
 
 .macro KML_MITIGATE_EXIT
-	__ALTERNATIVE(__ALTERNATIVE(, call kml_mitigate_exit, X86_FEATURE_KERNEL_IBRS),
-		call kml_mitigate_exit, X86_FEATURE_IBPB_EXIT_TO_USER)
+	KML_ALT_EXIT "", "call kml_mitigate_exit"
 .endm
 #endif /* __ASSEMBLY__ */
 
@@ -96,6 +108,8 @@ static __always_inline bool kml_mm(const struct mm_struct *mm)
 
 /* entry_kml.S */
 extern const char kml_ist_stubs[];	/* 16 bytes a vector */
+extern const unsigned long kml_ist_text_size;
+extern const u64 kml_errcode_vectors[];
 extern const char kml_user_int_stubs[];	/* 16 bytes a vector from 32 */
 void kml_double_fault(void);
 extern u32 kml_soft_vectors;
@@ -147,6 +161,14 @@ static __always_inline bool kml_exc_debug_switch(struct pt_regs *regs)
 }
 
 bool __kml_soft_int(struct pt_regs *regs, int vector);
+
+/*
+ * within_cpu_entry() (hw_breakpoint.c): what the KML IST stubs run and
+ * read on the KML IST stack, where a #DB of a hardware breakpoint would
+ * enter a stub again and overwrite the interrupted one's frame: no
+ * breakpoint may cover it, as none may cover the stock entry's.
+ */
+bool kml_within_entry(unsigned long addr, unsigned long end);
 
 /*
  * exc_nmi(), around the handlers: the KML IST entry moves KML_IST_NEST
@@ -341,6 +363,7 @@ static inline bool kml_refuse_gs(struct task_struct *task) { return false; }
 static inline long kml_arch_prctl_sled(struct task_struct *task) { return -EINVAL; }
 static __always_inline bool kml_exc_debug_switch(struct pt_regs *regs) { return false; }
 static __always_inline bool kml_soft_int(struct pt_regs *regs, int vector) { return false; }
+static inline bool kml_within_entry(unsigned long addr, unsigned long end) { return false; }
 #define kml_ist_nmi_enter()	do { } while (0)
 #define kml_ist_nmi_exit()	do { } while (0)
 static __always_inline u16 kml_syscall_cs(void) { return __KERNEL_CS; }
