@@ -57,8 +57,8 @@ if [ "$(cat "$OBJ/.kml-config-id" 2>/dev/null)" != "$cfg_id" ] || [ ! -f "$OBJ/.
 	esac
 	frag_list=("${frags[@]}")
 	if [ "$KCONFIG" = stock ]; then
-		# no KML option in a stock tree
-		grep -v KERNEL_MODE_LINUX "${frags[@]}" > "$OBJ/.stock.config"
+		# no KML option in a stock tree (KERNEL_MODE_LINUX, KML_DEBUG_*)
+		grep -v -e KERNEL_MODE_LINUX -e CONFIG_KML_ "${frags[@]}" > "$OBJ/.stock.config"
 		frag_list=("$OBJ/.stock.config")
 	elif [ "$KCONFIG" = debian-cloud ]; then
 		# the distribution config decides everything but KML
