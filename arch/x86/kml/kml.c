@@ -970,7 +970,7 @@ bool kml_within_entry(unsigned long addr, unsigned long end)
 	    kml_overlaps(addr, end, kml_entry_code, sizeof(kml_entry_code)) ||
 	    kml_overlaps(addr, end, &kml_soft_vectors, sizeof(kml_soft_vectors)) ||
 	    kml_overlaps(addr, end, &kml_direct_entry_ip, sizeof(kml_direct_entry_ip)) ||
-	    kml_overlaps(addr, end, kml_errcode_vectors, 12 * sizeof(u64)) ||
+	    kml_overlaps(addr, end, kml_errcode_vectors, sizeof(kml_errcode_vectors)) ||
 	    kml_overlaps(addr, end, kml_idt, sizeof(kml_idt)))
 		return true;
 	for_each_possible_cpu(cpu)

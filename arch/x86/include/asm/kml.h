@@ -109,7 +109,7 @@ static __always_inline bool kml_mm(const struct mm_struct *mm)
 /* entry_kml.S */
 extern const char kml_ist_stubs[];	/* 16 bytes a vector */
 extern const unsigned long kml_ist_text_size;
-extern const u64 kml_errcode_vectors[];
+extern const u64 kml_errcode_vectors[12];	/* kernel, user, INT n: 4 each */
 extern const char kml_user_int_stubs[];	/* 16 bytes a vector from 32 */
 void kml_double_fault(void);
 extern u32 kml_soft_vectors;
@@ -181,18 +181,13 @@ bool kml_within_entry(unsigned long addr, unsigned long end);
 #define KML_IST_NEST		1024
 
 /* Macros: cpu_tss_rw is in asm/processor.h, which nmi.c has. */
-#define kml_ist_nmi_enter()							\
+#define kml_ist_nmi_move(delta)							\
 	do {									\
 		if (static_branch_unlikely(&kml_active_key))			\
-			this_cpu_sub(cpu_tss_rw.x86_tss.ist[IST_INDEX_KML],	\
-				     KML_IST_NEST);				\
+			this_cpu_add(cpu_tss_rw.x86_tss.ist[IST_INDEX_KML], delta); \
 	} while (0)
-#define kml_ist_nmi_exit()							\
-	do {									\
-		if (static_branch_unlikely(&kml_active_key))			\
-			this_cpu_add(cpu_tss_rw.x86_tss.ist[IST_INDEX_KML],	\
-				     KML_IST_NEST);				\
-	} while (0)
+#define kml_ist_nmi_enter()	kml_ist_nmi_move(-KML_IST_NEST)
+#define kml_ist_nmi_exit()	kml_ist_nmi_move(KML_IST_NEST)
 
 /*
  * math_error(): a user #MF or #XM with no exception pending, which ring 3
