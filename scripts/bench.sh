@@ -15,7 +15,8 @@
 #   bench/results/latest.csv   benchmark,mode,pti,metric,value
 #   bench/results/latest.md    the tables
 #   bench/results/latest.png   speedups over stock (gnuplot)
-# and puts the tables and the chart into README.md.
+# and, through scripts/bench-report.sh, bench/README.md (method, tables,
+# chart) and the table on README.md's front page.
 #
 # Environment:
 #   PTIS="on off"     the pti settings to run
@@ -33,12 +34,15 @@
 #                     lowest and highest batch of all of them
 #   BENCH_ONLY=a,b    only these kbench benchmarks ("none": no kbench)
 #   REDIS_N=2000      requests per redis test (0: no redis)
-#   LMBENCH=dir       lmbench's bin directory: run its lat_* programs too
+#   LMBENCH=dir       lmbench's bin directory (make lmbench builds one from
+#                     the peers tarball): run its lat_* and bw_* programs
+#                     too, from /opt/lmbench and /trusted/lmbench; every
+#                     one must give a figure in every mode but kml-direct
 #   CPU=max           QEMU CPU model
 #   CYCLES=file       the cost table of the headline (default: make
 #                     calibrate's build/cycles/local.tsv, made if missing)
 #   RESULTS=dir       where the results go (default bench/results)
-#   README=0          leave README.md alone
+#   README=0          leave README.md and bench/README.md alone
 #   REUSE_LOGS=1      do not boot where a finished log of this run exists
 #                     (for working on the reports; results may be stale)
 set -euo pipefail
@@ -163,6 +167,11 @@ csv=$RESULTS/latest.csv
 expect_list=$(tr ',' ' ' <<< "${BENCH_ONLY:-}")
 [ -z "$expect_list" ] && expect_list=$("$BUILD/guest/kbench" -l | awk '{print $1}' | tr '\n' ' ')
 [ "$expect_list" = none ] && expect_list=
+# What tests/bench/bench.sh runs of lmbench, when it is given.
+lm_expect=
+[ -n "${LMBENCH:-}" ] && lm_expect="null read write stat fstat open sig_install sig_catch
+sig_prot fork_exit fork_exec pipe unix fcntl ctxsw select pagefault mmap bw_pipe bw_unix
+bw_file_rd bw_mmap_rd tcp udp connect bw_tcp select_tcp"
 {
 	echo "benchmark,mode,pti,metric,value"
 	for pti in $PTIS; do
@@ -176,6 +185,7 @@ expect_list=$(tr ',' ' ' <<< "${BENCH_ONLY:-}")
 		cat "${logs[@]}" | tr -d '\r' |
 		awk -v pti="$pti" -v ic=$([ "$clock" = icount ] && echo 1 || echo 0) -v kvm=$([ "$clock" = kvm ] && echo 1 || echo 0) \
 		    -v cpl0="$KML_EXPECT_TRUSTED_CPL" -v expect="$expect_list" -v run="$k pti=$pti $clock" \
+		    -v lmexpect="$(echo $lm_expect)" \
 		    -v boots=${#logs[@]} '
 		function bad(msg) { print "[kml] ERROR: " run ": " msg > "/dev/stderr"; err = 1 }
 		function median(list,    a, n, i, j, x) {
@@ -241,6 +251,10 @@ expect_list=$(tr ',' ' ' <<< "${BENCH_ONLY:-}")
 			for (m in modes) for (j = 1; j <= n; j++)
 				if (!((e[j], m) in cnt)) bad("no result for " e[j] " in mode " m)
 			if (n && !length(modes)) bad("no benchmark ran")
+			n = split(lmexpect, e, " ")
+			for (m in modes) for (j = 1; j <= n; j++)
+				if (m != "kml-direct" && !(("lmbench_" e[j], m) in cnt))
+					bad("no lmbench figure for " e[j] " in mode " m)
 			exit err
 		}' || die "the results of the $k pti=$pti $clock boots are incomplete or wrong"
 	done
@@ -348,6 +362,8 @@ md=$RESULTS/latest.md
 	echo "n/a: the mode does not exist on that kernel (stock has no KML; a stock"
 	echo "kernel cannot run /trusted programs at CPL 0), or the run was not asked for."
 	echo "lmbench (if given) has no direct mode: its binaries are run as they are."
+	echo "Its rows are named lmbench_*; for its bw_* programs an operation is one MB"
+	echo "moved (the figure is the inverse of its MB/s), so lower is better throughout."
 } > "$md"
 say "wrote $md"
 
@@ -402,17 +418,9 @@ else
 	chart=${RESULTS#"$KML_TOP"/}/latest.png
 fi
 
-# README.md shows the latest results between its bench markers.
-readme=$KML_TOP/README.md
-if [ "${README:-1}" != 0 ] && grep -q '<!-- bench:begin -->' "$readme"; then
-	awk -v md="$md" -v png="$chart" '
-	/<!-- bench:begin -->/ {
-		print; print ""; while ((getline l < md) > 0) print l
-		if (png != "") print "![speedup over stock](" png ")"
-		print ""; skip = 1; next }
-	/<!-- bench:end -->/ { skip = 0 }
-	!skip' "$readme" > "$readme.tmp" && mv "$readme.tmp" "$readme"
-	say "updated the results in README.md"
+# bench/README.md (method and every table) and README.md's table.
+if [ "${README:-1}" != 0 ]; then
+	RESULTS=$RESULTS bash "$KML_TOP/scripts/bench-report.sh"
 fi
 cat "$md"
 say "make bench took $(( $(date +%s) - t_start )) s"
