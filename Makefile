@@ -14,7 +14,7 @@ BZIMAGE := $(BUILD)/obj-$(KFLAVOR)/arch/x86/boot/bzImage
 INITRD := $(BUILD)/initramfs.cpio.gz
 
 
-.PHONY: help deps kernel initramfs run shell test ltp patches clean distclean check-deps bench calibrate
+.PHONY: help deps kernel initramfs run shell test ltp lmbench deb patches clean distclean check-deps bench calibrate
 
 help:
 	@echo "make run        build (if needed), boot QEMU, show a program run from /bin and /trusted"
@@ -22,6 +22,8 @@ help:
 	@echo "make shell      boot to an interactive busybox shell (GDB=1: wait for gdb on :1234)"
 	@echo "make kernel     build bzImage (KCONFIG=tiny|debian-cloud|stock, DEBUG=1 for lockdep/KASAN)"
 	@echo "make initramfs  build the guest test programs and the initramfs"
+	@echo "make deb        Debian packages of the KML kernel (bindeb-pkg; KCONFIG=debian-cloud for a machine), checked and booted"
+	@echo "make lmbench    build lmbench3 from source, run its lat_*/bw_* programs on stock and KML (bench/results/lmbench)"
 	@echo "make ltp        build LTP's syscall tests from source, run a set from /opt/ltp and /trusted (LTP_TESTS=file)"
 	@echo "make bench      benchmarks: stock vs KML from /bin, /trusted and through libkml (LMBENCH=dir adds lmbench)"
 	@echo "make calibrate  time this CPU's costly instructions for the cycle model (seconds; build/cycles/local.tsv)"
@@ -60,6 +62,16 @@ ltp: kernel initramfs
 	KERNEL=$(BZIMAGE) LTP=$$ltp LTP_TESTS=$${LTP_TESTS:-tests/ltp/regression.txt} \
 	MATRIX=" " STRESS=0 X86=0 INSN=0 DEBUG_BOOT=0 OVERFLOW=0 NULLCALL=0 COSTS= \
 	bash tests/harness/run-tests.sh
+
+deb: check-deps
+	@bash scripts/build-deb.sh
+
+# lmbench3 alone, built from the peers tarball (or LMBENCH_SRC): stock
+# kernel, and KML from /bin and /trusted, pti on and off.
+lmbench: check-deps
+	@lm=$$(bash scripts/build-lmbench.sh | tail -1) && \
+	LMBENCH=$$lm BENCH_ONLY=none REDIS_N=0 TCG_BOOTS=$${TCG_BOOTS:-1} \
+	RESULTS=$${RESULTS:-bench/results/lmbench} README=0 bash scripts/bench.sh
 
 # Builds both kernels itself (tiny config, with and without the series).
 bench: check-deps
