@@ -28,6 +28,21 @@
       The cost boot's paths (kt-costs) against issue 25's targets, modeled
       with TABLE, then again with every estimated cost (a "range a-b" in
       its source) at the low end and at the high end of its range.
+  costs.py profile BENCH SERIAL_LOG:PLUGIN_LOG:MODE [SERIAL_LOG:PLUGIN_LOG:MODE]
+                   [--top N]
+      Where a benchmark's instructions go (a plugin run with syms=, the
+      kernel's System.map): instructions per operation of every function,
+      for one run, or for two side by side with the difference (the
+      second minus the first), largest first.  For example, stock against
+      /trusted: the stock boot's logs with mode stock, the KML boot's
+      with mode kml-trusted.
+  costs.py paths SERIAL_LOG PLUGIN_LOG LABEL
+      The cost boot's code paths, from its profile (syms=): a getpid,
+      read and write from /bin run the stock entry (entry_SYSCALL_64) and
+      no KML entry code; the same from /trusted, and every direct call,
+      run KML's entry and none of the stock entry's code.  One
+      "PASS|FAIL  LABEL  paths/<name> (<mode>): ..." line each, then a
+      SUMMARY line.
   costs.py table MEASURED LITERATURE
       A complete cost table: the classes MEASURED has (calibrate's output,
       or bench/cycles/xeon-*.tsv), the others from LITERATURE
@@ -92,6 +107,37 @@ def regions(classes, marks):
         out.append((e[2] - b[2], [y - x for x, y in zip(b[3], e[3])]))
         i += 2
     return out
+
+
+def profile(serial, plugin, bench, mode):
+    """{function: instructions per operation} of one benchmark and mode,
+    averaged over its batch runs (KMLSYM lines: a plugin run with syms=)."""
+    classes, marks = parse_plugin(plugin)
+    syms = {}
+    with open(plugin, errors="replace") as f:
+        for line in f:
+            if line.startswith("KMLSYM "):
+                _, seq, name, n = line.split()
+                syms.setdefault(int(seq), {})[name] = int(n)
+    if not syms:
+        raise SystemExit(f"costs.py: {plugin}: no KMLSYM lines (run the plugin with syms=System.map)")
+    ends = [m[1] for m in marks if m[0] == "E"]
+    regions(classes, marks)     # checks the pairing
+    runs = parse_runs(serial)
+    if sum(len(r["w"]) for r in runs) != len(ends):
+        raise SystemExit("costs.py: the guest's regions and the plugin's do not match")
+    acc, nruns, k = {}, 0, 0
+    for r in runs:
+        mine = r["name"] == bench and r["mode"] == mode and r["kind"] == "batch"
+        for w in r["w"]:
+            if mine:
+                for name, n in syms.get(ends[k], {}).items():
+                    acc[name] = acc.get(name, 0.0) + w * n / r["ops"]
+            k += 1
+        nruns += mine
+    if not nruns:
+        raise SystemExit(f"costs.py: no batch of {bench} in mode {mode} in {serial}")
+    return {name: v / nruns for name, v in acc.items()}
 
 
 def per_op(serial, plugin):
@@ -356,6 +402,60 @@ def main(argv):
             g = f"<= {goal}" if goal else ""
             print(f"{name:38s} {g:>7s}" + "".join(f"{c:>16s}" for c in cells))
         return 0
+    if len(argv) >= 3 and argv[0] == "profile":
+        top = 40
+        if "--top" in argv:
+            i = argv.index("--top")
+            top = int(argv[i + 1])
+            argv = argv[:i] + argv[i + 2:]
+        runs = [profile(*(spec.split(":", 2)[:2]), argv[1], spec.split(":", 2)[2]) for spec in argv[2:4]]
+        if len(runs) == 1:
+            p = runs[0]
+            print(f"# {argv[1]}: instructions per operation by function, total {sum(p.values()):.1f}")
+            for name, v in sorted(p.items(), key=lambda x: -abs(x[1]))[:top]:
+                print(f"{v:10.1f}  {name}")
+            return 0
+        a, b = runs
+        names = set(a) | set(b)
+        d = {n: b.get(n, 0.0) - a.get(n, 0.0) for n in names}
+        print(f"# {argv[1]}: instructions per operation, {sum(a.values()):.1f} -> {sum(b.values()):.1f} "
+              f"({sum(d.values()):+.1f}); the largest differences by function")
+        print(f"{'first':>10s} {'second':>10s} {'diff':>9s}  function")
+        for n in sorted(names, key=lambda x: -abs(d[x]))[:top]:
+            print(f"{a.get(n, 0.0):10.1f} {b.get(n, 0.0):10.1f} {d[n]:+9.1f}  {n}")
+        return 0
+    if len(argv) == 4 and argv[0] == "paths":
+        serial, plugin, label = argv[1:]
+        # The stock SYSCALL entry's own code (do_syscall_64() and what it
+        # calls are shared: KML's generic entry runs them too).
+        stock = {"entry_SYSCALL_64", "entry_SYSCALL_64_after_hwframe",
+                 "syscall_return_via_sysret", "entry_SYSRETQ_unsafe_stack",
+                 "entry_SYSRETQ_end"}
+        checks = [(f"{k}_{op}", mode) for op in ("getpid", "read", "write")
+                  for k, mode in (("syscall", "normal"), ("syscall", "trusted"), ("direct", "trusted"))]
+        passed = failed = 0
+        for name, mode in checks:
+            try:
+                p = profile(serial, plugin, name, mode)
+            except SystemExit as e:
+                print(f"FAIL  {label}  paths/{name} ({mode}): {e}")
+                failed += 1
+                continue
+            # a function that ran at least once per operation
+            ran = {f for f, v in p.items() if v >= 0.99}
+            kml = sorted(f for f in ran if "kml" in f)
+            st = sorted(ran & stock)
+            if mode == "normal":
+                ok = "entry_SYSCALL_64" in ran and not kml
+                what = f"stock entry: {', '.join(st) or 'none'}; KML code: {', '.join(kml) or 'none'}"
+            else:
+                ok = not st and any(f.startswith("entry_") for f in kml)
+                what = f"KML entry code: {', '.join(kml) or 'none'}; stock entry: {', '.join(st) or 'none'}"
+            print(f"{'PASS' if ok else 'FAIL'}  {label}  paths/{name} ({mode}): {what}")
+            passed += ok
+            failed += not ok
+        print(f"SUMMARY passed={passed} failed={failed} xfail=0 skipped=0")
+        return 0 if not failed else 1
     if len(argv) == 3 and argv[0] == "table":
         complete_table(argv[1], argv[2])
         return 0

@@ -20,6 +20,8 @@
 #                    into build/cost by scripts/build-cost.sh): it writes
 #                    its counter snapshots at every region marker to file
 #                    (scripts/costs.py reads them); one TCG thread
+#   COSTS_SYMS=map   with COSTS: profile by function too (the kernel's
+#                    System.map; scripts/costs.py profile)
 #   QUIET=1          do not echo the serial output
 #   NMI_EVERY=sec    inject an NMI into every CPU this often (QEMU
 #                    monitor "nmi"), from when the kernel runs /init (the
@@ -85,7 +87,7 @@ if [ -n "${COSTS:-}" ]; then
 	[ "$ACCEL" = tcg ] || die "COSTS needs TCG"
 	plugin=$BUILD/cost/kml-costs.so
 	[ -f "$plugin" ] || die "no cost plugin at $plugin: run scripts/build-cost.sh"
-	args+=(-plugin "$plugin,out=$COSTS")
+	args+=(-plugin "$plugin,out=$COSTS${COSTS_SYMS:+,syms=$COSTS_SYMS}")
 fi
 
 ic=; [ "${ICOUNT:-0}" = 1 ] && ic=" icount"

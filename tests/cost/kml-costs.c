@@ -19,6 +19,17 @@
  * an instruction is counted when it starts to execute (a faulting WRMSR
  * counts), never twice, and also under -icount and -singlestep.
  *
+ * With syms=SYSTEM_MAP (the kernel's System.map; the kernel must not be
+ * relocated) it also profiles: every region (B to E) adds, after its E
+ * line, one line per function that ran in it,
+ *
+ *   KMLSYM <seq of E> <function> <instructions>
+ *
+ * where a translation block counts for the function of its first
+ * instruction, "[user]" is everything below the kernel half and "[other]"
+ * kernel code outside the map's text (the KML trampoline page, modules).
+ * scripts/costs.py profile turns them into instructions per operation.
+ *
  * Debian 12's QEMU 7.2 has plugins but no header package, so the few
  * functions of its documented plugin API (version 1) used here are
  * declared below.
@@ -51,6 +62,7 @@ typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t, void *userdata);
 
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t, qemu_plugin_vcpu_tb_trans_cb_t);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *);
+uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *, size_t);
 const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *);
 size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *);
@@ -82,6 +94,121 @@ static void on_tb(unsigned int vcpu, void *ninsns)
 	counts[vcpu % MAX_VCPUS].insns += (uintptr_t)ninsns;
 }
 
+/*
+ * The profile (syms=).  Callbacks run in the one TCG thread (the plugin
+ * wants thread=single, as -icount has anyway), so plain counters do.
+ */
+struct sym {
+	uint64_t addr;
+	char *name;
+	uint64_t insns;		/* in the current region */
+};
+static struct sym *syms;
+static size_t nsyms;		/* [nsyms - 2]: "[user]", [nsyms - 1]: "[other]" */
+static uint32_t *dirty;		/* the syms with insns != 0 */
+static size_t ndirty;
+static uint64_t text_end;
+
+struct tb_sym {
+	uint32_t n;
+	uint32_t sym;
+};
+
+static void on_tb_sym(unsigned int vcpu, void *p)
+{
+	const struct tb_sym *t = p;
+	struct sym *s = &syms[t->sym];
+
+	counts[vcpu % MAX_VCPUS].insns += t->n;
+	if (!s->insns)
+		dirty[ndirty++] = t->sym;
+	s->insns += t->n;
+}
+
+static uint32_t sym_of(uint64_t va)
+{
+	size_t lo = 0, hi = nsyms - 2;
+
+	if (va < 0xffff800000000000ull)
+		return nsyms - 2;
+	if (va < syms[0].addr || va >= text_end)
+		return nsyms - 1;
+	while (hi - lo > 1) {	/* the last symbol at or below va */
+		size_t mid = (lo + hi) / 2;
+
+		if (syms[mid].addr <= va)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The text symbols of a System.map, sorted, plus the two buckets. */
+static int load_syms(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char name[256], type;
+	unsigned long long a;
+	size_t cap = 0;
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	while (fscanf(f, "%llx %c %255s", &a, &type, name) == 3) {
+		if (!strcmp(name, "_etext"))
+			text_end = a;
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		if (nsyms + 2 >= cap) {
+			cap = cap ? 2 * cap : 4096;
+			syms = realloc(syms, cap * sizeof(*syms));
+			if (!syms)
+				return -1;
+		}
+		syms[nsyms].addr = a;
+		syms[nsyms].name = strdup(name);
+		syms[nsyms].insns = 0;
+		nsyms++;
+	}
+	fclose(f);
+	if (!nsyms || !text_end) {
+		fprintf(stderr, "kml-costs: %s: no text symbols or no _etext\n", path);
+		return -1;
+	}
+	qsort(syms, nsyms, sizeof(*syms), cmp_sym);
+	syms[nsyms].name = "[user]";
+	syms[nsyms + 1].name = "[other]";
+	syms[nsyms].insns = syms[nsyms + 1].insns = 0;
+	nsyms += 2;
+	dirty = calloc(nsyms, sizeof(*dirty));
+	return dirty ? 0 : -1;
+}
+
+/* At B, forget; at E, report and forget. */
+static void sym_region(int which, uint64_t e_seq)
+{
+	size_t i;
+
+	for (i = 0; i < ndirty; i++) {
+		struct sym *s = &syms[dirty[i]];
+
+		if (which == 2)
+			fprintf(out, "KMLSYM %llu %s %llu\n", (unsigned long long)e_seq,
+				s->name, (unsigned long long)s->insns);
+		s->insns = 0;
+	}
+	ndirty = 0;
+}
+
 static void on_class(unsigned int vcpu, void *cls)
 {
 	counts[vcpu % MAX_VCPUS].n[(uintptr_t)cls]++;
@@ -111,6 +238,8 @@ static void on_mark(unsigned int vcpu, void *which)
 	for (c = 0; c < KC_NR; c++)
 		fprintf(out, " %llu", (unsigned long long)sum[c]);
 	fputc('\n', out);
+	if (syms)
+		sym_region((int)(uintptr_t)which, seq - 1);
 	fflush(out);
 	pthread_mutex_unlock(&out_lock);
 	(void)vcpu;
@@ -120,8 +249,18 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb), i;
 
-	qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb, QEMU_PLUGIN_CB_NO_REGS,
-					     (void *)(uintptr_t)n);
+	if (syms) {
+		struct tb_sym *t = malloc(sizeof(*t));	/* lives as long as the TB */
+
+		if (!t)
+			abort();
+		t->n = n;
+		t->sym = sym_of(qemu_plugin_tb_vaddr(tb));
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_sym, QEMU_PLUGIN_CB_NO_REGS, t);
+	} else {
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb, QEMU_PLUGIN_CB_NO_REGS,
+						     (void *)(uintptr_t)n);
+	}
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		const uint8_t *p = qemu_plugin_insn_data(insn);
@@ -151,12 +290,15 @@ static void on_atexit(qemu_plugin_id_t id, void *p)
 __attribute__((visibility("default")))
 int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *map = NULL;
 	int i, c;
 
-	for (i = 0; i < argc; i++)
+	for (i = 0; i < argc; i++) {
 		if (!strncmp(argv[i], "out=", 4))
 			path = argv[i] + 4;
+		else if (!strncmp(argv[i], "syms=", 5))
+			map = argv[i] + 5;
+	}
 	if (!path || !info->system_emulation) {
 		fprintf(stderr, "kml-costs: usage: -plugin kml-costs.so,out=FILE (system emulation)\n");
 		return -1;
@@ -166,6 +308,8 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
 		fprintf(stderr, "kml-costs: %d vCPUs, at most %d\n", nvcpus, MAX_VCPUS);
 		return -1;
 	}
+	if (map && load_syms(map))
+		return -1;
 	out = fopen(path, "w");
 	if (!out) {
 		perror(path);

@@ -210,13 +210,16 @@ for m in $runs; do
 	icount=0
 	[ $suite = costs ] && icount=1
 	KML_EXPECT_TRUSTED_CPL=$expect APPEND="$append" CPU=$cpu PTI=$pti SMP=$smp SUITE=$suite QUIET=1 TIMEOUT=$timeout LOG=$log \
-		NMI_EVERY=$nmi SINGLESTEP=$singlestep KERNEL=$kernel MEM=$mem COSTS=$costs ICOUNT=$icount bash "$top/scripts/qemu-run.sh"
+		NMI_EVERY=$nmi SINGLESTEP=$singlestep KERNEL=$kernel MEM=$mem COSTS=$costs ICOUNT=$icount \
+		COSTS_SYMS=${costs:+$(dirname "$kernel")/../../../System.map} bash "$top/scripts/qemu-run.sh"
 	qrc=$?
 	out=$(KML_SYSTEM_MAP=$(dirname "$kernel")/../../../System.map \
 		bash "$top/tests/harness/check-log.sh" "$log" "$label" "$qrc" --plan "$log.plan")
 	if [ $suite = costs ]; then
 		# The counts per operation against tests/cost/expect.txt.
 		cout=$(python3 "$top/scripts/costs.py" check "$log" "$costs" "$top/tests/cost/expect.txt" "$label")
+		# Which code each path ran, by function (the plugin's profile).
+		cout=$(printf '%s\n%s\n' "$cout" "$(python3 "$top/scripts/costs.py" paths "$log" "$costs" "$label")")
 		out=$(printf '%s\n%s\n' "$out" "$cout" | awk '
 			/^SUMMARY / { for (i = 2; i <= NF; i++) { split($i, kv, "="); sum[kv[1]] += kv[2] }; next }
 			{ print }
