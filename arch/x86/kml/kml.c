@@ -690,12 +690,32 @@ u32 kml_hwcap2(u32 hwcap2)
 	return hwcap2;
 }
 
+/*
+ * Sigreturn: rt_sigreturn() may have come in through a fast path, whose
+ * exit reloads only what a system call changes; it must take the generic
+ * exit, which reloads every register.
+ */
 void __kml_signal_regs(struct pt_regs *regs)
 {
 	if (kml_mm(current->mm)) {
 		kml_set_selectors(regs);
 		kml_direct_rewind(regs);
 		__kml_regs_written(current);
+	}
+}
+
+/*
+ * Signal delivery runs as exit work, in the generic exit already (or the
+ * IST stubs' exit), which reloads every register: no work flag to set,
+ * whose work would run once more (rseq's, say).  The frame is no longer
+ * a direct call's.
+ */
+void __kml_signal_frame_regs(struct pt_regs *regs)
+{
+	if (kml_mm(current->mm)) {
+		kml_set_selectors(regs);
+		kml_direct_rewind(regs);
+		current->thread.kml_direct_ip = 0;
 	}
 }
 

@@ -142,6 +142,7 @@ void __kml_start_thread(struct pt_regs *regs);
 void __kml_cr4_written(unsigned long cr4);
 bool __kml_pgd_keep_exec(pgd_t *pgdp);
 void __kml_signal_regs(struct pt_regs *regs);
+void __kml_signal_frame_regs(struct pt_regs *regs);
 int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
 			     u16 value);
 void __kml_regs_written(struct task_struct *task);
@@ -249,14 +250,21 @@ static __always_inline unsigned long kml_fault_error_code(struct pt_regs *regs,
 }
 
 /*
- * Signal delivery and sigreturn: a KML task keeps its selectors whatever
- * the frame says; a normal task is left to the stock code, which forces
+ * Sigreturn (kml_signal_regs()) and signal delivery
+ * (kml_signal_frame_regs()): a KML task keeps its selectors whatever the
+ * frame says; a normal task is left to the stock code, which forces
  * RPL 3.
  */
 static __always_inline void kml_signal_regs(struct pt_regs *regs)
 {
 	if (static_branch_unlikely(&kml_active_key))
 		__kml_signal_regs(regs);
+}
+
+static __always_inline void kml_signal_frame_regs(struct pt_regs *regs)
+{
+	if (static_branch_unlikely(&kml_active_key))
+		__kml_signal_frame_regs(regs);
 }
 
 /*
@@ -345,6 +353,7 @@ static __always_inline unsigned long kml_fault_error_code(struct pt_regs *regs,
 	return error_code;
 }
 static inline void kml_signal_regs(struct pt_regs *regs) { }
+static inline void kml_signal_frame_regs(struct pt_regs *regs) { }
 static inline int kml_ptrace_set_segment(struct task_struct *task,
 					 unsigned long offset, u16 value)
 {
