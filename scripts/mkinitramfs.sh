@@ -184,6 +184,8 @@ if [ -n "${LMBENCH:-}" ]; then
 	chmod -R go-w "$ROOT/opt/lmbench" "$ROOT/trusted/lmbench"
 	lm_libs=$(for f in "$LMBENCH"/*; do ldd "$f" 2>/dev/null || true; done |
 		awk '/=>/ {print $3}')
+	# lat_select tcp and lat_connect's server name localhost.
+	printf '127.0.0.1\tlocalhost\n' > "$ROOT/etc/hosts"
 fi
 
 # glibc runtime: what the dynamic programs need, plus the usual companions
