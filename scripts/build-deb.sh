@@ -17,12 +17,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 KCONFIG=${KCONFIG:-tiny}
 export KCONFIG
-for p in dpkg-dev fakeroot debhelper kmod; do
-	grep -q 'ok installed' <<< "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" && continue
-	[ "$(id -u)" = 0 ] || die "make deb needs $p (run as root to install it)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" \
-		>/dev/null || die "apt-get install $p failed"
-done
+need_pkgs "make deb (bindeb-pkg)" dpkg-dev fakeroot debhelper kmod
 
 bzimage=$(bash "$KML_TOP/scripts/build-kernel.sh" | tail -1)
 OBJ=$BUILD/obj-$KCONFIG

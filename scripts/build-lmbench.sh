@@ -15,28 +15,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-src=${LMBENCH_SRC:-}
-if [ -z "$src" ]; then
-	origin=$(git -C "$KML_TOP" config --get remote.origin.url 2>/dev/null || true)
-	for d in "$KML_TOP/../shared/peers" ${origin:+"$origin/../shared/peers"}; do
-		t=$(ls "$d"/lmbench3-*.tar.xz 2>/dev/null | tail -1 || true)
-		[ -n "$t" ] && { src=$t; break; }
-	done
-fi
-[ -n "$src" ] && [ -e "$src" ] ||
-	die "no lmbench source: set LMBENCH_SRC to an lmbench3 tree or tarball (none in ../shared/peers)"
-src=$(cd "$(dirname "$src")" && pwd)/$(basename "$src")
+src=$(peer_source LMBENCH_SRC 'lmbench3-*.tar.xz' lmbench3)
 if [ "${1:-}" = --find ]; then
 	echo "$src"
 	exit 0
 fi
 
-if ! grep -q 'ok installed' <<< "$(dpkg-query -W -f='${Status}' libtirpc-dev 2>/dev/null)"; then
-	[ "$(id -u)" = 0 ] || die "building lmbench needs libtirpc-dev (run as root to install it)"
-	step "apt-get install libtirpc-dev (lmbench's lat_rpc)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libtirpc-dev \
-		>/dev/null || die "apt-get install libtirpc-dev failed"
-fi
+need_pkgs "lmbench's lat_rpc" libtirpc-dev
 
 out=$BUILD/lmbench
 stamp=$out/.kml-built-from

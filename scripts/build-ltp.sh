@@ -16,37 +16,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 # The source: LTP_SRC, else the newest LTP tarball among the peers.
-src=${LTP_SRC:-}
-if [ -z "$src" ]; then
-	# Beside this checkout, or beside the repository it was cloned from.
-	origin=$(git -C "$KML_TOP" config --get remote.origin.url 2>/dev/null || true)
-	for d in "$KML_TOP/../shared/peers" ${origin:+"$origin/../shared/peers"}; do
-		t=$(ls "$d"/ltp-*.tar.xz 2>/dev/null | tail -1 || true)
-		[ -n "$t" ] && { src=$t; break; }
-	done
-fi
-[ -n "$src" ] && [ -e "$src" ] ||
-	die "no LTP source: set LTP_SRC to an LTP tree or release tarball (none in ../shared/peers)"
-src=$(cd "$(dirname "$src")" && pwd)/$(basename "$src")
+src=$(peer_source LTP_SRC 'ltp-*.tar.xz' LTP)
 # --find: only say where the source is.
 if [ "${1:-}" = --find ]; then
 	echo "$src"
 	exit 0
 fi
 
-PKGS="autoconf automake pkg-config libaio-dev libacl1-dev libattr1-dev libcap-dev
-libnuma-dev libkeyutils-dev"
-miss=
-for p in $PKGS; do
-	grep -q 'ok installed' <<< "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" ||
-		miss="$miss $p"
-done
-if [ -n "$miss" ]; then
-	[ "$(id -u)" = 0 ] || die "building LTP needs:$miss (run as root to install them)"
-	step "apt-get install$miss (LTP's build dependencies)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $miss \
-		>/dev/null || die "apt-get install failed:$miss"
-fi
+need_pkgs "building LTP" autoconf automake pkg-config libaio-dev libacl1-dev libattr1-dev \
+	libcap-dev libnuma-dev libkeyutils-dev
 
 # The tests of runtest/syscalls that are not under testcases/kernel/syscalls.
 EXTRA="testcases/kernel/security/dirtyc0w testcases/kernel/security/dirtyc0w_shmem

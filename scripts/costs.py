@@ -109,10 +109,11 @@ def regions(classes, marks):
     return out
 
 
-def profile(serial, plugin, bench, mode):
-    """{function: instructions per operation} of one benchmark and mode,
-    averaged over its batch runs (KMLSYM lines: a plugin run with syms=)."""
+def profiles(serial, plugin):
+    """{(benchmark, mode): {function: instructions per operation}}, each the
+    mean over its batch runs (KMLSYM lines: a plugin run with syms=)."""
     classes, marks = parse_plugin(plugin)
+    regions(classes, marks)     # checks the pairing
     syms = {}
     with open(plugin, errors="replace") as f:
         for line in f:
@@ -122,22 +123,27 @@ def profile(serial, plugin, bench, mode):
     if not syms:
         raise SystemExit(f"costs.py: {plugin}: no KMLSYM lines (run the plugin with syms=System.map)")
     ends = [m[1] for m in marks if m[0] == "E"]
-    regions(classes, marks)     # checks the pairing
     runs = parse_runs(serial)
     if sum(len(r["w"]) for r in runs) != len(ends):
         raise SystemExit("costs.py: the guest's regions and the plugin's do not match")
-    acc, nruns, k = {}, 0, 0
+    acc, nruns, k = {}, {}, 0
     for r in runs:
-        mine = r["name"] == bench and r["mode"] == mode and r["kind"] == "batch"
+        key = (r["name"], r["mode"])
         for w in r["w"]:
-            if mine:
+            if r["kind"] == "batch":
+                d = acc.setdefault(key, {})
                 for name, n in syms.get(ends[k], {}).items():
-                    acc[name] = acc.get(name, 0.0) + w * n / r["ops"]
+                    d[name] = d.get(name, 0.0) + w * n / r["ops"]
             k += 1
-        nruns += mine
-    if not nruns:
+        if r["kind"] == "batch":
+            nruns[key] = nruns.get(key, 0) + 1
+    return {key: {name: v / nruns[key] for name, v in d.items()} for key, d in acc.items()}
+
+
+def profile_of(profs, serial, bench, mode):
+    if (bench, mode) not in profs:
         raise SystemExit(f"costs.py: no batch of {bench} in mode {mode} in {serial}")
-    return {name: v / nruns for name, v in acc.items()}
+    return profs[(bench, mode)]
 
 
 def per_op(serial, plugin):
@@ -408,7 +414,10 @@ def main(argv):
             i = argv.index("--top")
             top = int(argv[i + 1])
             argv = argv[:i] + argv[i + 2:]
-        runs = [profile(*(spec.split(":", 2)[:2]), argv[1], spec.split(":", 2)[2]) for spec in argv[2:4]]
+        runs = []
+        for spec in argv[2:4]:
+            serial, plugin, mode = spec.split(":", 2)
+            runs.append(profile_of(profiles(serial, plugin), serial, argv[1], mode))
         if len(runs) == 1:
             p = runs[0]
             print(f"# {argv[1]}: instructions per operation by function, total {sum(p.values()):.1f}")
@@ -434,9 +443,15 @@ def main(argv):
         checks = [(f"{k}_{op}", mode) for op in ("getpid", "read", "write")
                   for k, mode in (("syscall", "normal"), ("syscall", "trusted"), ("direct", "trusted"))]
         passed = failed = 0
+        try:
+            profs = profiles(serial, plugin)
+        except SystemExit as e:
+            profs, err = None, e
         for name, mode in checks:
             try:
-                p = profile(serial, plugin, name, mode)
+                if profs is None:
+                    raise err
+                p = profile_of(profs, serial, name, mode)
             except SystemExit as e:
                 print(f"FAIL  {label}  paths/{name} ({mode}): {e}")
                 failed += 1

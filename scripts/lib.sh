@@ -36,6 +36,40 @@ elf_files() {
 	done
 }
 
+# peer_source VAR GLOB WHAT: the source of an outside suite: $VAR if set,
+# else the newest tarball matching GLOB among the shared peers, beside
+# this checkout or beside the repository it was cloned from; printed as
+# an absolute path.  Dies, naming VAR, when there is none.
+peer_source() {
+	local src=${!1:-} origin d t
+	if [ -z "$src" ]; then
+		origin=$(git -C "$KML_TOP" config --get remote.origin.url 2>/dev/null || true)
+		for d in "$KML_TOP/../shared/peers" ${origin:+"$origin/../shared/peers"}; do
+			t=$(ls "$d"/$2 2>/dev/null | tail -1 || true)
+			[ -n "$t" ] && { src=$t; break; }
+		done
+	fi
+	[ -n "$src" ] && [ -e "$src" ] ||
+		die "no $3 source: set $1 to its tree or tarball (none in ../shared/peers)"
+	echo "$(cd "$(dirname "$src")" && pwd)/$(basename "$src")"
+}
+
+# need_pkgs WHY PKG...: install the Debian packages that are missing
+# (root), saying what for.
+need_pkgs() {
+	local why=$1 p miss=
+	shift
+	for p in "$@"; do
+		grep -q 'ok installed' <<< "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" ||
+			miss="$miss $p"
+	done
+	[ -z "$miss" ] && return 0
+	[ "$(id -u)" = 0 ] || die "$why needs:$miss (run as root to install them)"
+	step "apt-get install$miss ($why)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $miss \
+		>/dev/null || die "apt-get install failed:$miss"
+}
+
 need_cmd() {
 	local c
 	for c in "$@"; do
