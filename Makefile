@@ -60,7 +60,7 @@ test: kernel initramfs
 ltp: kernel initramfs
 	@ltp=$$(bash scripts/build-ltp.sh | tail -1) && \
 	KERNEL=$(BZIMAGE) LTP=$$ltp LTP_TESTS=$${LTP_TESTS:-tests/ltp/regression.txt} \
-	MATRIX=" " STRESS=0 X86=0 INSN=0 DEBUG_BOOT=0 OVERFLOW=0 NULLCALL=0 COSTS= \
+	MATRIX=" " STRESS=0 X86=0 INSN=0 DEBUG_BOOT=0 OVERFLOW=0 NULLCALL=0 GDB_TEST=0 COSTS= \
 	bash tests/harness/run-tests.sh
 
 deb: check-deps

@@ -55,6 +55,9 @@ for t in cpl signals forkexec pipe fpu memory null softint hwbp redzone badstack
 	build "kt-$t" "$t.c" -static
 done
 build kt-secure secure.c
+# The gdb test's program: -O0, so that lines and variables are where the
+# source says (tests/guest/gdb.sh).
+build kt-gdb gdb.c -static -O0
 
 # libkml (the direct-call shim) and the test programs that use it:
 #   kt-direct        libkml's kml_syscall*() (also a test of its own)
@@ -135,7 +138,7 @@ for f in "$OUT"/gen_init_cpio* "$OUT"/kbench* "$OUT"/kb-nop*; do
 	[ -e "$f" ] && cp "$f" "$ROOT/bin/" && cp "$f" "$ROOT/trusted/"
 done
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh kt-mode.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh stress.sh realprog.sh overflow.sh nullcall.sh kbench.sh; do
+for f in suite.sh kt-mode.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh gdb.sh stress.sh realprog.sh overflow.sh nullcall.sh kbench.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
 install -m 0755 "$B/bench.sh" "$ROOT/tests/bench.sh"
@@ -188,12 +191,17 @@ if [ -n "${LMBENCH:-}" ]; then
 	printf '127.0.0.1\tlocalhost\n' > "$ROOT/etc/hosts"
 fi
 
+# gdbserver, from Debian, in ring 3, for the gdb test (tests/guest/gdb.sh).
+need_cmd gdbserver
+cp /usr/bin/gdbserver "$ROOT/bin/gdbserver"
+
 # glibc runtime: what the dynamic programs need, plus the usual companions
 # so that other Debian programs copied into the image can run too.
 # strace, from Debian, in ring 3, for tracing programs of both modes.
 need_cmd strace
 cp /usr/bin/strace "$ROOT/bin/strace"
 libs=$( (ldd "$OUT/kt-hello-dynamic"; ldd "$OUT/kt-threads"; ldd /usr/bin/strace
+	ldd /usr/bin/gdbserver
 	ldd "$LK/libkml-rewrite.so"; ldd "$LK/kml-rwcache") |
 	awk '/=>/ {print $3} /ld-linux/ {print $1}')
 for l in libm.so.6 libresolv.so.2 libnss_files.so.2 libdl.so.2 librt.so.1 libpthread.so.0; do

@@ -22,6 +22,8 @@
 #                    (scripts/costs.py reads them); one TCG thread
 #   COSTS_SYMS=map   with COSTS: profile by function too (the kernel's
 #                    System.map; scripts/costs.py profile)
+#   SERIAL2=chardev  a second serial port (the guest's ttyS1), for
+#                    example tcp:127.0.0.1:PORT,server=on,wait=off
 #   QUIET=1          do not echo the serial output
 #   NMI_EVERY=sec    inject an NMI into every CPU this often (QEMU
 #                    monitor "nmi"), from when the kernel runs /init (the
@@ -81,6 +83,7 @@ args=(qemu-system-x86_64 "${accel[@]}" -cpu "$CPU" -smp "$SMP" -m "$MEM"
       -kernel "$KERNEL" -initrd "$INITRD" -append "$append"
       -nographic -no-reboot -serial mon:stdio -nodefaults -no-user-config)
 [ "${GDB:-0}" = 1 ] && args+=(-s -S) && say "waiting for gdb: gdb $(dirname "$KERNEL")/../../../vmlinux -ex 'target remote :1234'"
+[ -n "${SERIAL2:-}" ] && args+=(-serial "$SERIAL2")
 [ "${SINGLESTEP:-0}" = 1 ] && args+=(-singlestep)
 [ "${QEMU_DEBUG:-0}" = 1 ] && args+=(-d int,cpu_reset -D "$BUILD/logs/qemu-debug.log")
 if [ -n "${COSTS:-}" ]; then

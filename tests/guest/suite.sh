@@ -302,6 +302,14 @@ costs)
 	run_test costs normal /bin/kt-costs normal /bin /trusted
 	run_test costs trusted /trusted/kt-costs trusted /bin /trusted
 	;;
+gdb)
+	# Booted with a second serial port, where gdbserver serves gdb on
+	# the host (tests/harness/gdb-test.py judges the sessions).
+	TEST_TIMEOUT=300
+	echo "KMLTEST: PLAN 2"
+	run_test gdb normal /bin/busybox sh /tests/gdb.sh /bin 3 normal
+	run_test gdb trusted /trusted/busybox sh /tests/gdb.sh /trusted "$trusted_cpl" trusted
+	;;
 dir)
 	# Booted with kml_trusted_dir= (see tests/harness/run-tests.sh).
 	echo "KMLTEST: PLAN 1"

@@ -52,6 +52,9 @@
 #                             before them, on
 #                             the host, the plugin's classifier is tested
 #                             (tests/cost/classify-test.c, one test)
+#   GDB_TEST=1|0              gdb on programs from /bin and /trusted: one
+#                             boot, gdbserver in the guest, gdb on the host
+#                             over a second serial port (default 1)
 #   LTP=dir LTP_TESTS=file    an installed LTP (bring-your-own) and a list
 #                             of its tests (runtest format): one boot runs
 #                             each from /opt/ltp and from /trusted; a test
@@ -76,6 +79,7 @@ X86=${X86:-1}
 INSN=${INSN:-1}
 OVERFLOW=${OVERFLOW:-1}
 NULLCALL=${NULLCALL:-1}
+GDB_TEST=${GDB_TEST:-1}
 DEBUG_BOOT=${DEBUG_BOOT:-1}
 COSTS=${COSTS-"max,off,1 max,on,1 qemu64,off,1,kml_fastpath=off qemu64,on,1 max,off,1,retbleed=force,unret"}
 LTP_SET=${LTP_SET:-1}
@@ -353,6 +357,39 @@ if [ "$NULLCALL" != 0 ]; then
 		tf=$((tf + 1))
 	fi
 	rm -f "$log.txt"
+fi
+
+# gdb on ring-0 programs: breakpoints, next and stepi over system calls,
+# a hardware watchpoint, bt, CS, a signal, attaching, a core file; the
+# host judges each gdb session (tests/harness/gdb-test.py), the log judge
+# the guest's side (tests/guest/gdb.sh).
+if [ "$GDB_TEST" != 0 ]; then
+	log=$BUILD/logs/gdb.log
+	label="gdb/max/pti=on/smp2"
+	step "gdb on programs from /bin and /trusted ($label)"
+	start=$(date +%s)
+	if ! bash "$top/tests/harness/plan.sh" gdb "" > "$log.plan" 2> "$log.plan.err"; then
+		echo "FAIL  $label  harness: no host plan ($(tail -1 "$log.plan.err"))"
+		tf=$((tf + 1))
+	else
+		gout=$(CPU=max PTI=on SMP=2 TIMEOUT=900 python3 "$top/tests/harness/gdb-test.py" \
+			"$log" "$label" "$BUILD/guest/kt-gdb" "$KML_EXPECT_TRUSTED_CPL")
+		qrc=$(cat "$log.qrc" 2>/dev/null || echo 1)
+		jout=$(KML_SYSTEM_MAP=$BUILD/obj-${KCONFIG:-tiny}/System.map \
+			bash "$top/tests/harness/check-log.sh" "$log" "$label" "$qrc" --plan "$log.plan")
+		printf '%s\n%s\n' "$gout" "$(printf '%s\n' "$jout" | grep -v '^SUMMARY')"
+		p=$(printf '%s\n' "$gout" | grep -c '^PASS' || true)
+		f=$(printf '%s\n' "$gout" | grep -c '^FAIL' || true)
+		# 6 sessions: run, attach and core, in each mode
+		if [ $((p + f)) != 6 ]; then
+			echo "FAIL  $label  gdb: $((p + f)) of 6 sessions judged (tests/harness/gdb-test.py)"
+			f=$((f + 1))
+		fi
+		eval "$(printf '%s\n' "$jout" | sed -n 's/^SUMMARY //p')"
+		p=$((p + passed)) f=$((f + failed))
+		say "$label: $p passed, $f failed in $(( $(date +%s) - start ))s (log: $log)"
+		tp=$((tp + p)) tf=$((tf + f))
+	fi
 fi
 
 # LTP: the same LTP result in both modes, per test.  Bring-your-own
