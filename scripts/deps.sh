@@ -8,7 +8,8 @@ set -euo pipefail
 # libcapstone-dev: the x86 decoder of the libkml rewriter (libkml/rewrite.c).
 PKGS="qemu-system-x86 busybox-static gcc make flex bison bc libelf-dev
 libssl-dev cpio ccache xz-utils git patch perl python3 rsync kmod
-gdb gdbserver strace libc6-dev gzip libcapstone-dev gnuplot-nox"
+gdb gdbserver strace libc6-dev gzip libcapstone-dev gnuplot-nox
+python3-sphinx"
 
 missing() {
 	local p out=

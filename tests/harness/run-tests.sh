@@ -91,6 +91,7 @@ step "self-test of the log checker"
 bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest results would mean nothing"
 
 tp=0 tf=0 tx=0 ts=0
+xfails= skips=
 
 # The rewriter decodes only around the bytes 0f 05; on the host, check
 # that it finds in the image's programs and libraries exactly the SYSCALL
@@ -113,6 +114,26 @@ else
 	say "rwscan: FAIL"
 	tf=$((tf + 1))
 fi
+# Documentation/kml.rst builds with Sphinx, warnings as errors (one test).
+step "host: Documentation/kml.rst with sphinx-build -W"
+if command -v sphinx-build > /dev/null; then
+	sph=$(mktemp -d)
+	cp "$top/Documentation/kml.rst" "$sph/index.rst"
+	echo "project = 'kml'" > "$sph/conf.py"
+	if out=$(sphinx-build -q -W --keep-going -b html "$sph" "$sph/out" 2>&1); then
+		say "sphinx: PASS"
+		tp=$((tp + 1))
+	else
+		printf '%s\n' "$out" | head -20 | sed 's/^/  /'
+		say "sphinx: FAIL"
+		tf=$((tf + 1))
+	fi
+	rm -rf "$sph"
+else
+	echo "SKIP  sphinx  no sphinx-build (Debian's python3-sphinx; scripts/deps.sh installs it)"
+	skips="${skips}SKIP  sphinx: no sphinx-build"$'\n'
+	ts=$((ts + 1))
+fi
 # The cost instrument: its classifier, on the host, against a program
 # that holds every class and look-alikes (one test).
 if [ -n "$COSTS" ]; then
@@ -126,7 +147,6 @@ if [ -n "$COSTS" ]; then
 		tf=$((tf + 1))
 	fi
 fi
-xfails= skips=
 runs=$MATRIX
 if [ "$MATRIX" = none ]; then runs=; else runs="$runs dir"; fi
 [ "$X86" != 0 ] && runs="$runs x86"
