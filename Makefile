@@ -14,7 +14,7 @@ BZIMAGE := $(BUILD)/obj-$(KFLAVOR)/arch/x86/boot/bzImage
 INITRD := $(BUILD)/initramfs.cpio.gz
 
 
-.PHONY: help deps kernel initramfs run shell test ltp lmbench deb patches clean distclean check-deps bench calibrate
+.PHONY: help deps kernel initramfs run shell test ltp lmbench deb deb-image patches clean distclean check-deps bench calibrate
 
 help:
 	@echo "make run        build (if needed), boot QEMU, show a program run from /bin and /trusted"
@@ -23,6 +23,7 @@ help:
 	@echo "make kernel     build bzImage (KCONFIG=tiny|debian-cloud|stock, DEBUG=1 for lockdep/KASAN)"
 	@echo "make initramfs  build the guest test programs and the initramfs"
 	@echo "make deb        Debian packages of the KML kernel (bindeb-pkg; KCONFIG=debian-cloud for a machine), checked and booted"
+	@echo "make deb-image  install the tiny package into a Debian 12 system with dpkg and boot it (needs the Debian mirror)"
 	@echo "make lmbench    build lmbench3 from source, run its lat_*/bw_* programs on stock and KML (bench/results/lmbench)"
 	@echo "make ltp        build LTP's syscall tests from source, run a set from /opt/ltp and /trusted (LTP_TESTS=file)"
 	@echo "make bench      benchmarks: stock vs KML from /bin, /trusted and through libkml (LMBENCH=dir adds lmbench)"
@@ -65,6 +66,9 @@ ltp: kernel initramfs
 
 deb: check-deps
 	@bash scripts/build-deb.sh
+
+deb-image: check-deps kernel
+	@bash scripts/deb-image.sh
 
 # lmbench3 alone, built from the peers tarball (or LMBENCH_SRC): stock
 # kernel, and KML from /bin and /trusted, pti on and off.

@@ -138,7 +138,7 @@ for f in "$OUT"/gen_init_cpio* "$OUT"/kbench* "$OUT"/kb-nop*; do
 	[ -e "$f" ] && cp "$f" "$ROOT/bin/" && cp "$f" "$ROOT/trusted/"
 done
 install -m 0755 "$G/init" "$ROOT/init"
-for f in suite.sh kt-mode.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh gdb.sh stress.sh realprog.sh overflow.sh nullcall.sh kbench.sh; do
+for f in suite.sh kt-mode.sh boot.sh busybox.sh demo.sh trust.sh policy.sh trusteddir.sh strace.sh coredump.sh gdb.sh debian.sh stress.sh realprog.sh overflow.sh nullcall.sh kbench.sh; do
 	install -m 0755 "$G/$f" "$ROOT/tests/$f"
 done
 install -m 0755 "$B/bench.sh" "$ROOT/tests/bench.sh"

@@ -310,6 +310,23 @@ gdb)
 	run_test gdb normal /bin/busybox sh /tests/gdb.sh /bin 3 normal
 	run_test gdb trusted /trusted/busybox sh /tests/gdb.sh /trusted "$trusted_cpl" trusted
 	;;
+debian)
+	# A Debian image with the KML kernel package installed
+	# (scripts/deb-image.sh): Debian's own programs, then a few C tests,
+	# from /bin and /trusted.
+	sel=$(only_tests debian cpl hello-dynamic signals forkexec threads)
+	set -- $sel
+	echo "KMLTEST: PLAN $(( $# * 2 ))"
+	for mode in normal trusted; do
+		if [ $mode = trusted ]; then dir=/trusted cpl=$trusted_cpl; else dir=/bin cpl=3; fi
+		for t in $sel; do
+			case $t in
+			debian) run_test debian $mode "$dir/busybox" sh /tests/debian.sh "$dir" "$cpl" ;;
+			*) run_test "$t" $mode "$dir/kt-$t" ;;
+			esac
+		done
+	done
+	;;
 dir)
 	# Booted with kml_trusted_dir= (see tests/harness/run-tests.sh).
 	echo "KMLTEST: PLAN 1"
