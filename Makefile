@@ -74,7 +74,7 @@ deb-image: check-deps kernel
 # kernel, and KML from /bin and /trusted, pti on and off.
 lmbench: check-deps
 	@lm=$$(bash scripts/build-lmbench.sh | tail -1) && \
-	LMBENCH=$$lm BENCH_ONLY=none REDIS_N=0 TCG_BOOTS=$${TCG_BOOTS:-1} \
+	LMBENCH=$$lm BENCH_ONLY=none REDIS_N=0 SQL_N=0 BENCH_TAG=lmbench TCG_BOOTS=$${TCG_BOOTS:-1} \
 	RESULTS=$${RESULTS:-bench/results/lmbench} README=0 bash scripts/bench.sh
 
 # Builds both kernels itself (tiny config, with and without the series).

@@ -34,6 +34,9 @@
 #                     lowest and highest batch of all of them
 #   BENCH_ONLY=a,b    only these kbench benchmarks ("none": no kbench)
 #   REDIS_N=2000      requests per redis test (0: no redis)
+#   SQL_N=10000       MariaDB with sysbench (Debian's; scripts/build-sql.sh):
+#                     OLTP point-select transactions per run, read-write
+#                     a tenth of it (0: no MariaDB)
 #   LMBENCH=dir       lmbench's bin directory (make lmbench builds one from
 #                     the peers tarball): run its lat_* and bw_* programs
 #                     too, from /opt/lmbench and /trusted/lmbench; every
@@ -44,6 +47,8 @@
 #   RESULTS=dir       where the results go (default bench/results)
 #   README=0          leave README.md and bench/README.md alone
 #   REUSE_LOGS=1      do not boot where a finished log of this run exists
+#   BENCH_TAG=name    in the boots' log names (build/logs/bench-name-...),
+#                     so that runs of different sets keep their own logs
 #                     (for working on the reports; results may be stale)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -53,6 +58,7 @@ BENCH_MS=${BENCH_MS:-20}
 BENCH_BATCHES=${BENCH_BATCHES:-5}
 BENCH_ONLY=${BENCH_ONLY:-}
 REDIS_N=${REDIS_N:-2000}
+SQL_N=${SQL_N:-10000}
 CPU=${CPU:-max}
 TCG_BOOTS=${TCG_BOOTS:-3}
 ACCEL=${ACCEL:-tcg}
@@ -66,6 +72,7 @@ kvm)
 *) die "ACCEL must be tcg or kvm" ;;
 esac
 RESULTS=${RESULTS:-$KML_TOP/bench/results}
+BENCH_TAG=${BENCH_TAG:+-$BENCH_TAG}
 MODES="stock kml-normal kml-trusted kml-direct"
 t_start=$(date +%s)
 
@@ -83,6 +90,11 @@ if [ "$REDIS_N" != 0 ] && { ! [ -x /usr/bin/redis-server ] || ! [ -x /usr/bin/re
 fi
 [ -z "${LMBENCH:-}" ] || [ -x "$LMBENCH/lat_syscall" ] ||
 	die "LMBENCH=$LMBENCH has no lat_syscall: give lmbench's bin directory"
+
+if [ "$SQL_N" != 0 ]; then
+	SQL=$(bash "$KML_TOP/scripts/build-sql.sh" | tail -1)
+	export SQL
+fi
 
 step "building the KML kernel and the stock kernel (same config, no series)"
 KML_KERNEL=$(KCONFIG=tiny DEBUG=0 bash "$KML_TOP/scripts/build-kernel.sh" | tail -1)
@@ -104,7 +116,7 @@ skver=$(cat "$(dirname "$STOCK_KERNEL")/../../../include/config/kernel.release")
 qver=$(qemu-system-x86_64 --version | head -1 | sed 's/^QEMU emulator version //')
 host_cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 
-append="kmltest.bench_ms=$BENCH_MS kmltest.bench_batches=$BENCH_BATCHES kmltest.redis_n=$REDIS_N"
+append="kmltest.bench_ms=$BENCH_MS kmltest.bench_batches=$BENCH_BATCHES kmltest.redis_n=$REDIS_N kmltest.sql_n=$SQL_N"
 [ -n "$BENCH_ONLY" ] && append="$append kmltest.bench_only=$BENCH_ONLY"
 # A boot's limit: lmbench alone takes about 14 minutes per mode under
 # TCG (its network tests most of it), and the KML kernel has two modes.
@@ -125,7 +137,7 @@ boot() {	# index kernel pti clock
 	[ "$k" = stock ] && kernel=$STOCK_KERNEL
 	[ "$clock" = icount ] && ic=1
 	[ "${clock#kvm}" != "$clock" ] && accel=kvm
-	local log=$BUILD/logs/bench-$k-pti$pti-$clock.log costs= app=$append
+	local log=$BUILD/logs/bench$BENCH_TAG-$k-pti$pti-$clock.log costs= app=$append
 	# The instruction-counting boots also count the costly classes.
 	[ $ic = 1 ] && costs=$log.costs app="$append kmltest.costs=1"
 	if [ "${REUSE_LOGS:-0}" = 1 ] && grep -q KMLTEST-END "$log" 2>/dev/null; then
@@ -135,7 +147,8 @@ boot() {	# index kernel pti clock
 	step "[$i/${#runs[@]}] $k kernel, pti=$pti, $clock ($(( $(date +%s) - t_start )) s so far)"
 	: > "$log"
 	SUITE=bench KERNEL=$kernel ICOUNT=$ic ACCEL=$accel QUIET=1 TIMEOUT=$boot_timeout LOG=$log CPU=$CPU \
-		SMP=1 PTI=$pti APPEND="$app" COSTS=$costs bash "$KML_TOP/scripts/qemu-run.sh" &
+		SMP=1 PTI=$pti APPEND="$app" COSTS=$costs COSTS_SYMS=${costs:+$(dirname "$kernel")/../../../System.map} \
+		bash "$KML_TOP/scripts/qemu-run.sh" &
 	local qpid=$!
 	tail -n +1 -f --pid=$qpid "$log" 2>/dev/null | tr -d '\r' | awk -v ic=$ic '
 		/^KMLBENCH: / {
@@ -144,7 +157,7 @@ boot() {	# index kernel pti clock
 			else printf "    %-14s %-12s %12.1f ns/op (min %.1f, max %.1f)\n", $2, $3, w[2], w[3], w[4]
 			fflush()
 		}
-		/^KMLBENCH-(REDIS|LMBENCH): / { print "    " $0; fflush() }' || true
+		/^KMLBENCH-(REDIS|LMBENCH|SQL): / { print "    " $0; fflush() }' || true
 	rc=0
 	wait $qpid || rc=$?
 	[ $rc = 0 ] || die "the $k pti=$pti $clock boot failed (status $rc); log: $log"
@@ -181,15 +194,15 @@ bw_file_rd bw_mmap_rd tcp udp connect bw_tcp select_tcp"
 	for pti in $PTIS; do
 	for k in stock kml; do
 	for clock in icount $wall; do
-		logs=("$BUILD/logs/bench-$k-pti$pti-icount.log")
+		logs=("$BUILD/logs/bench$BENCH_TAG-$k-pti$pti-icount.log")
 		[ $clock = $wall ] && logs=()
 		[ $clock = $wall ] && for b in $(seq 1 "$TCG_BOOTS"); do
-			logs+=("$BUILD/logs/bench-$k-pti$pti-$wall$b.log")
+			logs+=("$BUILD/logs/bench$BENCH_TAG-$k-pti$pti-$wall$b.log")
 		done
 		cat "${logs[@]}" | tr -d '\r' |
 		awk -v pti="$pti" -v ic=$([ "$clock" = icount ] && echo 1 || echo 0) -v kvm=$([ "$clock" = kvm ] && echo 1 || echo 0) \
 		    -v cpl0="$KML_EXPECT_TRUSTED_CPL" -v expect="$expect_list" -v run="$k pti=$pti $clock" \
-		    -v lmexpect="$(echo $lm_expect)" \
+		    -v lmexpect="$(echo $lm_expect)" -v sqlexpect="$([ "$SQL_N" != 0 ] && echo point_select read_write)" \
 		    -v boots=${#logs[@]} '
 		function bad(msg) { print "[kml] ERROR: " run ": " msg > "/dev/stderr"; err = 1 }
 		function median(list,    a, n, i, j, x) {
@@ -225,6 +238,17 @@ bw_file_rd bw_mmap_rd tcp udp connect bw_tcp select_tcp"
 			med[key] = med[key] " " (ic ? 1e9 / $4 : $4)
 			redis[key] = 1
 		}
+		# MariaDB: transactions per second, so under -icount (1 ns per
+		# instruction) 1e9 / tps instructions per transaction.
+		/^KMLBENCH-SQL: / {
+			split($5, tp, "=")
+			key = "sql_" $3 SUBSEP $2
+			if (!(key in cnt)) order[nk++] = key
+			cnt[key]++
+			if (tp[2] + 0 <= 0) bad($2 " sql " $3 ": no transactions per second")
+			else med[key] = med[key] " " (ic ? 1e9 / tp[2] : tp[2])
+			redis[key] = 1
+		}
 		/^KMLBENCH-LMBENCH: / {
 			key = "lmbench_" $3 SUBSEP $2
 			if (!(key in cnt)) order[nk++] = key
@@ -255,6 +279,9 @@ bw_file_rd bw_mmap_rd tcp udp connect bw_tcp select_tcp"
 			for (m in modes) for (j = 1; j <= n; j++)
 				if (!((e[j], m) in cnt)) bad("no result for " e[j] " in mode " m)
 			if (n && !length(modes)) bad("no benchmark ran")
+			n = split(sqlexpect, e, " ")
+			for (m in modes) for (j = 1; j <= n; j++)
+				if (!(("sql_" e[j], m) in cnt)) bad("no MariaDB figure for " e[j] " in mode " m)
 			n = split(lmexpect, e, " ")
 			for (m in modes) for (j = 1; j <= n; j++)
 				if (m != "kml-direct" && !(("lmbench_" e[j], m) in cnt))
@@ -263,8 +290,8 @@ bw_file_rd bw_mmap_rd tcp udp connect bw_tcp select_tcp"
 		}' || die "the results of the $k pti=$pti $clock boots are incomplete or wrong"
 	done
 	# The costly instruction classes and modeled cycles (icount boots).
-	python3 "$KML_TOP/scripts/costs.py" bench "$pti" "$k" "$BUILD/logs/bench-$k-pti$pti-icount.log" \
-		"$BUILD/logs/bench-$k-pti$pti-icount.log.costs" "$CYCLES" $REF_CYCLES ||
+	python3 "$KML_TOP/scripts/costs.py" bench "$pti" "$k" "$BUILD/logs/bench$BENCH_TAG-$k-pti$pti-icount.log" \
+		"$BUILD/logs/bench$BENCH_TAG-$k-pti$pti-icount.log.costs" "$CYCLES" $REF_CYCLES ||
 		die "the cost counts of the $k pti=$pti icount boot do not add up"
 	done
 	done
@@ -323,7 +350,7 @@ md=$RESULTS/latest.md
 	function sp(s, x) { return (s == "" || x == "" || x <= 0) ? "n/a" : sprintf("%.2fx", s / x) }
 	function table(metric, title, p,    i, j, m, nm, s, rows, sps) {
 		nm = split(modes, m, " ")
-		sps = metric != "ops_per_s"
+		sps = metric != "ops_per_s" && metric != "kernel_share"
 		rows = ""
 		for (i = 0; i < nb; i++) {
 			for (j = 1; j <= nm; j++)
@@ -361,13 +388,17 @@ md=$RESULTS/latest.md
 		for (k = 1; k <= np; k++) table("instructions_per_op", "Instructions per operation (-icount shift=0)", pp[k])
 		for (k = 1; k <= np; k++) table("kvm_tsc_ticks_per_op", "Guest TSC ticks per operation under KVM (hardware, this CPU)", pp[k])
 		for (k = 1; k <= np; k++) table("tcg_wall_ns_per_op", "TCG wall ns per operation, median (min-max)", pp[k])
-		for (k = 1; k <= np; k++) table("ops_per_s", "redis-benchmark requests per second (TCG wall)", pp[k])
+		for (k = 1; k <= np; k++) table("ops_per_s", "redis-benchmark requests and sysbench transactions per second (TCG wall)", pp[k])
+		for (k = 1; k <= np; k++) table("kernel_share", "Share of the instructions that ran in the kernel (profile under -icount: system time)", pp[k])
 	}' "$csv"
 	echo "n/a: the mode does not exist on that kernel (stock has no KML; a stock"
 	echo "kernel cannot run /trusted programs at CPL 0), or the run was not asked for."
 	echo "lmbench (if given) has no direct mode: its binaries are run as they are."
 	echo "Its rows are named lmbench_*; for its bw_* programs an operation is one MB"
 	echo "moved (the figure is the inverse of its MB/s), so lower is better throughout."
+	echo "MariaDB rows (sql_*): one sysbench run per mode and boot, server and client of"
+	echo "the mode, one client thread, fixed seed; an operation is one transaction"
+	echo "(point select: one query; read-write: 20), the client's start included."
 } > "$md"
 say "wrote $md"
 

@@ -140,6 +140,11 @@ def profiles(serial, plugin):
     return {key: {name: v / nruns[key] for name, v in d.items()} for key, d in acc.items()}
 
 
+def has_syms(plugin):
+    with open(plugin, errors="replace") as f:
+        return any(line.startswith("KMLSYM ") for line in f)
+
+
 def profile_of(profs, serial, bench, mode):
     if (bench, mode) not in profs:
         raise SystemExit(f"costs.py: no batch of {bench} in mode {mode} in {serial}")
@@ -335,6 +340,15 @@ def main(argv):
             for i, (tn, t) in enumerate(loaded):
                 metric = "modeled_cycles_per_op" + ("" if i == 0 else "@" + tn)
                 print(f"{name},{mode},{pti},{metric},{modeled(d, classes, t):.1f}")
+        # With a profile (syms=): the share of the instructions that ran
+        # in the kernel's half, everything but "[user]" (under -icount,
+        # the system time's share).
+        if has_syms(plugin):
+            for (name, mode), prof in sorted(profiles(serial, plugin).items()):
+                total = sum(prof.values())
+                if total > 0:
+                    share = (total - prof.get("[user]", 0.0)) / total
+                    print(f"{name},{mode},{pti},kernel_share,{share:.4f}")
         return 0
     if len(argv) >= 4 and argv[0] == "demo":
         res, classes = per_op(argv[1], argv[2])

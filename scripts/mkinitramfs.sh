@@ -14,6 +14,9 @@
 # Environment: LMBENCH=dir (lmbench's bin directory) adds it as
 # /opt/lmbench and /trusted/lmbench; the image is then
 # build/initramfs-lmbench.cpio.gz, so the test image stays as it is.
+# SQL=dir (a MariaDB data directory, scripts/build-sql.sh) adds Debian's
+# mariadbd and sysbench in /bin and /trusted and the data as
+# /opt/sql/data: build/initramfs[-lmbench]-sql.cpio.gz.
 # LTP=dir (an installed LTP, e.g. /opt/ltp) with LTP_TESTS=file (runtest
 # format) adds the listed tests' binaries and LTP's helpers as
 # /opt/ltp/testcases/bin and /trusted/ltp/testcases/bin:
@@ -30,7 +33,9 @@ OUT=$BUILD/guest
 variant=
 [ -n "${LMBENCH:-}" ] && variant=-lmbench
 [ -n "${LTP:-}" ] && variant=-ltp
+[ -n "${SQL:-}" ] && variant=$variant-sql
 [ -n "${LMBENCH:-}" ] && [ -n "${LTP:-}" ] && die "LMBENCH and LTP make different images: one at a time"
+[ -n "${SQL:-}" ] && [ -n "${LTP:-}" ] && die "SQL and LTP make different images: one at a time"
 ROOT=$BUILD/initramfs-root$variant
 IMG=$BUILD/initramfs$variant.cpio.gz
 mkdir -p "$OUT"
@@ -134,7 +139,7 @@ cp "$OUT"/kt-* "$ROOT/bin/"
 mkdir -p "$ROOT/lib"
 cp "$OUT/libkt-preload.so" "$OUT/libkt-dl.so" "$LK/libkml-rewrite.so" "$LK/libkml.so" "$ROOT/lib/"
 cp "$OUT"/kt-* "$BB" "$ROOT/trusted/"
-for f in "$OUT"/gen_init_cpio* "$OUT"/kbench* "$OUT"/kb-nop*; do
+for f in "$OUT"/gen_init_cpio* "$OUT"/kbench* "$OUT"/kb-*; do
 	[ -e "$f" ] && cp "$f" "$ROOT/bin/" && cp "$f" "$ROOT/trusted/"
 done
 install -m 0755 "$G/init" "$ROOT/init"
@@ -195,6 +200,22 @@ fi
 need_cmd gdbserver
 cp /usr/bin/gdbserver "$ROOT/bin/gdbserver"
 
+# MariaDB and sysbench, from Debian (make bench; scripts/build-sql.sh):
+# server and client in /bin and /trusted, their data files, and the
+# database the host made.
+sql_libs=
+if [ -n "${SQL:-}" ]; then
+	[ -d "$SQL/sbtest" ] || die "SQL=$SQL: no sbtest database there (scripts/build-sql.sh)"
+	for d in bin trusted; do
+		cp -L /usr/sbin/mariadbd /usr/bin/sysbench "$ROOT/$d/"
+		chmod 0755 "$ROOT/$d/mariadbd" "$ROOT/$d/sysbench"
+	done
+	mkdir -p "$ROOT/usr/share" "$ROOT/opt/sql"
+	cp -a /usr/share/mysql /usr/share/sysbench "$ROOT/usr/share/"
+	cp -a "$SQL" "$ROOT/opt/sql/data"
+	sql_libs=$( (ldd /usr/sbin/mariadbd; ldd /usr/bin/sysbench) | awk '/=>/ {print $3}')
+fi
+
 # glibc runtime: what the dynamic programs need, plus the usual companions
 # so that other Debian programs copied into the image can run too.
 # strace, from Debian, in ring 3, for tracing programs of both modes.
@@ -233,7 +254,7 @@ if [ -n "${LTP:-}" ]; then
 	install -m 0755 "$G/ltp.sh" "$ROOT/tests/ltp.sh"
 fi
 
-for l in $(printf '%s\n' $libs $redis_libs $lm_libs $ltp_libs | sort -u); do
+for l in $(printf '%s\n' $libs $redis_libs $lm_libs $ltp_libs $sql_libs | sort -u); do
 	mkdir -p "$ROOT$(dirname "$l")"
 	cp -L "$l" "$ROOT$l"
 done

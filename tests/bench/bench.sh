@@ -12,15 +12,17 @@
 #   KMLBENCH: <bench> <mode> ops=.. ticks=med,min,max ns=med,min,max
 #   KMLBENCH-CHECK: <mode> cpl=<n> direct_calls=<delta>
 #   KMLBENCH-REDIS: <mode> <test> <requests per second>
+#   KMLBENCH-SQL: <mode> <test> transactions=.. tps=.. server_utime=..
+#                 server_stime=..  (clock ticks)
 #   KMLBENCH-LMBENCH: <mode> <bench> <microseconds>
 #   KMLCOSTRUN: ...  (with kmltest.costs=1: the regions marked for the
 #                    cost plugin, tests/cost/kml-mark.h; kbench -m, and
 #                    each redis test between two kb-mark runs)
 # Kernel parameters: kmltest.bench_ms=, kmltest.bench_batches=,
 # kmltest.bench_only=a,b (kbench names, or "none"), kmltest.redis_n=
-# (0: no redis), kmltest.costs=1 (the boot has the cost plugin).
+# (0: no redis), kmltest.sql_n= (0: no MariaDB), kmltest.costs=1 (the boot has the cost plugin).
 bb=/bin/busybox
-ms=20 batches=5 only= redis_n=2000 costs=0
+ms=20 batches=5 only= redis_n=2000 sql_n=10000 costs=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kmltest.costs=*) costs=${arg#*=} ;;
@@ -28,6 +30,7 @@ for arg in $(cat /proc/cmdline); do
 	kmltest.bench_batches=*) batches=${arg#*=} ;;
 	kmltest.bench_only=*) only=$(echo "${arg#*=}" | tr , ' ') ;;
 	kmltest.redis_n=*) redis_n=${arg#*=} ;;
+	kmltest.sql_n=*) sql_n=${arg#*=} ;;
 	esac
 done
 PRELOAD=/etc/ld.so.preload
@@ -99,6 +102,58 @@ if [ "$redis_n" != 0 ] && [ -x /bin/redis-server ]; then
 					sub(":", "", $1); printf "KMLBENCH-REDIS: %s %s %s\n", m, tolower($1), $2 }'
 		done
 		echo "KMLBENCH-INFO: redis $mode direct calls: $(( $(direct_calls) - d0 ))"
+		rm -f $PRELOAD
+		kill $pid
+		wait $pid 2>/dev/null
+	done
+fi
+
+# MariaDB and sysbench (Debian's; make bench, scripts/build-sql.sh), server
+# and client of the same mode, one client thread, sysbench's fixed seed:
+# OLTP point select (sql_n transactions) and read-write (sql_n / 10) on
+# the host's table of 1000 rows, each run a marked region when the boot
+# counts costs (per transaction, it then includes the client's start).
+# The server's user and system time (clock ticks, /proc/PID/stat) around
+# each run.
+if [ "$sql_n" != 0 ] && [ -x /bin/mariadbd ] && [ -d /opt/sql/data ]; then
+	for mode in $modes; do
+		dir=$(mode_dir $mode)
+		$bb rm -rf /tmp/sql /tmp/sql.sock
+		$bb cp -a /opt/sql/data /tmp/sql
+		[ $mode = kml-direct ] && echo /lib/libkml-rewrite.so > $PRELOAD
+		d0=$(direct_calls)
+		$dir/mariadbd --no-defaults --user=root --datadir=/tmp/sql --socket=/tmp/sql.sock \
+			--skip-networking --innodb-buffer-pool-size=16M --innodb-log-file-size=8M \
+			--innodb-flush-method=fsync --innodb-use-native-aio=0 --performance-schema=0 \
+			--skip-log-bin --pid-file=/tmp/sql.pid > /tmp/sql.log 2>&1 &
+		pid=$!
+		for i in $($bb seq 300); do
+			[ -S /tmp/sql.sock ] && break
+			$bb sleep 1
+		done
+		echo "KMLBENCH-INFO: sql $mode server KernelMode" \
+			"$($bb awk '/KernelMode/ {print $2}' /proc/$pid/status 2>/dev/null)"
+		[ -S /tmp/sql.sock ] || { echo "KMLBENCH-INFO: sql $mode: mariadbd did not start"; $bb tail -5 /tmp/sql.log; }
+		for t in point_select read_write; do
+			n=$sql_n
+			[ $t = read_write ] && n=$((sql_n / 10))
+			t0=$($bb awk '{print $14, $15}' /proc/$pid/stat 2>/dev/null)
+			[ "$costs" = 1 ] && /bin/kb-mark begin
+			out=$($dir/sysbench oltp_$t --db-driver=mysql --mysql-socket=/tmp/sql.sock \
+				--mysql-user=root --mysql-db=sbtest --tables=1 --table-size=1000 \
+				--rand-seed=1 --events=$n --time=0 --threads=1 run 2>&1)
+			[ "$costs" = 1 ] && /bin/kb-mark end &&
+				echo "KMLCOSTRUN: sql_$t $mode batch ops=$n w=1"
+			t1=$($bb awk '{print $14, $15}' /proc/$pid/stat 2>/dev/null)
+			echo "$out" | $bb awk -v m=$mode -v t=$t -v t0="$t0" -v t1="$t1" '
+				/transactions:/ { n = $2; tps = $3; gsub(/[(]/, "", tps) }
+				END {
+					split(t0, a, " "); split(t1, b, " ")
+					printf "KMLBENCH-SQL: %s %s transactions=%s tps=%s server_utime=%d server_stime=%d\n",
+						m, t, n, tps, b[1] - a[1], b[2] - a[2]
+				}'
+		done
+		echo "KMLBENCH-INFO: sql $mode direct calls: $(( $(direct_calls) - d0 ))"
 		rm -f $PRELOAD
 		kill $pid
 		wait $pid 2>/dev/null
