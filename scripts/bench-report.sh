@@ -42,7 +42,7 @@ table=$(awk -F, -v metric="modeled_cycles_per_op@$refname" '
 	function f(x) { return x == "" ? "n/a" : sprintf("%.0f", x) }
 	function sp(s, x) { return (s == "" || x == "" || x <= 0) ? "n/a" : sprintf("%.2fx", s / x) }
 	END {
-		n = split("null read write stat pipe unix tcp sig_catch pagefault mmap ctxsw fork_exit fork_exec_dyn redis_get redis_set", b, " ")
+		n = split("null read write stat pipe unix tcp sig_catch pagefault mmap ctxsw fork_exit fork_exec_dyn redis_get sql_point_select", b, " ")
 		print "| operation | stock | KML, /bin | KML, /trusted | /trusted, direct call | speedup /trusted | speedup direct |"
 		print "|---|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= n; i++) {
@@ -64,9 +64,8 @@ tmp=$(mktemp)
 	echo
 	echo "$table"
 	echo
-	echo "All figures (\`pti=on\`, instructions, counts per class, TCG wall"
-	echo "time, redis, this machine's own cost table) and how they are made:"
-	echo "[bench/README.md](bench/README.md)."
+	echo "All figures (\`pti=on\`, instructions, counts, kernel share, TCG wall time,"
+	echo "this machine's cost table) and how they are made: [bench/README.md](bench/README.md)."
 } > "$tmp"
 awk -v t="$tmp" '
 	/<!-- bench:begin -->/ { print; print ""; while ((getline l < t) > 0) print l; print ""; skip = 1; next }
