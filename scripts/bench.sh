@@ -47,9 +47,9 @@
 #   RESULTS=dir       where the results go (default bench/results)
 #   README=0          leave README.md and bench/README.md alone
 #   REUSE_LOGS=1      do not boot where a finished log of this run exists
+#                     (for working on the reports; results may be stale)
 #   BENCH_TAG=name    in the boots' log names (build/logs/bench-name-...),
 #                     so that runs of different sets keep their own logs
-#                     (for working on the reports; results may be stale)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_cmd qemu-system-x86_64 awk
@@ -231,12 +231,14 @@ bw_file_rd bw_mmap_rd tcp udp connect bw_tcp select_tcp"
 			if (!(key in lo) || w[3] + 0 < lo[key]) lo[key] = w[3] + 0
 			if (!(key in hi) || w[4] + 0 > hi[key]) hi[key] = w[4] + 0
 		}
+		# redis and MariaDB report rates (rate[]): operations per
+		# second under TCG and KVM.
 		/^KMLBENCH-REDIS: / {
 			key = "redis_" $3 SUBSEP $2
 			if (!(key in cnt)) order[nk++] = key
 			cnt[key]++
 			med[key] = med[key] " " (ic ? 1e9 / $4 : $4)
-			redis[key] = 1
+			rate[key] = 1
 		}
 		# MariaDB: transactions per second, so under -icount (1 ns per
 		# instruction) 1e9 / tps instructions per transaction.
@@ -247,7 +249,7 @@ bw_file_rd bw_mmap_rd tcp udp connect bw_tcp select_tcp"
 			cnt[key]++
 			if (tp[2] + 0 <= 0) bad($2 " sql " $3 ": no transactions per second")
 			else med[key] = med[key] " " (ic ? 1e9 / tp[2] : tp[2])
-			redis[key] = 1
+			rate[key] = 1
 		}
 		/^KMLBENCH-LMBENCH: / {
 			key = "lmbench_" $3 SUBSEP $2
@@ -263,9 +265,9 @@ bw_file_rd bw_mmap_rd tcp udp connect bw_tcp select_tcp"
 				if (cnt[key] != boots) bad(kk[1] " " kk[2] ": " cnt[key] " results from " boots " boots")
 				if (ic) {
 					printf "%s,%s,%s,instructions_per_op,%.1f\n", kk[1], kk[2], pti, median(med[key])
-				} else if (kvm && !(key in redis)) {
+				} else if (kvm && !(key in rate)) {
 					printf "%s,%s,%s,kvm_tsc_ticks_per_op,%.1f\n", kk[1], kk[2], pti, median(med[key])
-				} else if (key in redis) {
+				} else if (key in rate) {
 					printf "%s,%s,%s,ops_per_s,%.1f\n", kk[1], kk[2], pti, median(med[key])
 				} else {
 					printf "%s,%s,%s,tcg_wall_ns_per_op,%.1f\n", kk[1], kk[2], pti, median(med[key])

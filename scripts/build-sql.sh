@@ -12,7 +12,8 @@ need_pkgs "MariaDB in make bench" mariadb-server sysbench
 pkill -x mariadbd 2>/dev/null || true
 SQL_ROWS=${SQL_ROWS:-1000}
 out=$BUILD/sql
-stamp="$(mariadbd --version) | $(sysbench --version) | rows $SQL_ROWS"
+cnf=$KML_TOP/tests/bench/mariadb.cnf
+stamp="$(mariadbd --version) | $(sysbench --version) | rows $SQL_ROWS | $(md5sum < "$cnf")"
 if [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ] && [ -d "$out/data/sbtest" ]; then
 	echo "$out/data"
 	exit 0
@@ -22,15 +23,12 @@ rm -rf "$out"
 mkdir -p "$out"
 log=$BUILD/logs/build-sql.log
 mkdir -p "$(dirname "$log")"
-# The server's settings here and in the guest: small, no network, no
-# binary log, no O_DIRECT or native AIO (the guest's data is on tmpfs).
-opts=(--no-defaults --user=root --datadir="$out/data" --innodb-buffer-pool-size=16M
-      --innodb-log-file-size=8M --innodb-flush-method=fsync --innodb-use-native-aio=0)
+# The server's settings, here and in the guest: tests/bench/mariadb.cnf.
+opts=(--defaults-file="$cnf" --datadir="$out/data")
 mariadb-install-db "${opts[@]}" --auth-root-authentication-method=normal --skip-test-db \
 	> "$log" 2>&1 || { tail -5 "$log" >&2; die "mariadb-install-db failed (see $log)"; }
 sock=$out/sock
-mariadbd "${opts[@]}" --socket="$sock" --skip-networking --performance-schema=0 \
-	--skip-log-bin --pid-file="$out/pid" >> "$log" 2>&1 &
+mariadbd "${opts[@]}" --socket="$sock" --pid-file="$out/pid" >> "$log" 2>&1 &
 srv=$!
 for _ in $(seq 60); do [ -S "$sock" ] && break; sleep 0.5; done
 [ -S "$sock" ] || { kill $srv 2>/dev/null; die "mariadbd did not start (see $log)"; }

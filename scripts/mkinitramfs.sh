@@ -213,6 +213,7 @@ if [ -n "${SQL:-}" ]; then
 	mkdir -p "$ROOT/usr/share" "$ROOT/opt/sql"
 	cp -a /usr/share/mysql /usr/share/sysbench "$ROOT/usr/share/"
 	cp -a "$SQL" "$ROOT/opt/sql/data"
+	install -m 0644 "$KML_TOP/tests/bench/mariadb.cnf" "$ROOT/opt/sql/server.cnf"
 	sql_libs=$( (ldd /usr/sbin/mariadbd; ldd /usr/bin/sysbench) | awk '/=>/ {print $3}')
 fi
 

@@ -122,10 +122,8 @@ if [ "$sql_n" != 0 ] && [ -x /bin/mariadbd ] && [ -d /opt/sql/data ]; then
 		$bb cp -a /opt/sql/data /tmp/sql
 		[ $mode = kml-direct ] && echo /lib/libkml-rewrite.so > $PRELOAD
 		d0=$(direct_calls)
-		$dir/mariadbd --no-defaults --user=root --datadir=/tmp/sql --socket=/tmp/sql.sock \
-			--skip-networking --innodb-buffer-pool-size=16M --innodb-log-file-size=8M \
-			--innodb-flush-method=fsync --innodb-use-native-aio=0 --performance-schema=0 \
-			--skip-log-bin --pid-file=/tmp/sql.pid > /tmp/sql.log 2>&1 &
+		$dir/mariadbd --defaults-file=/opt/sql/server.cnf --datadir=/tmp/sql \
+			--socket=/tmp/sql.sock --pid-file=/tmp/sql.pid > /tmp/sql.log 2>&1 &
 		pid=$!
 		for i in $($bb seq 300); do
 			[ -S /tmp/sql.sock ] && break
