@@ -41,9 +41,21 @@ if [ "$(cat "$OBJ/.kml-config-id" 2>/dev/null)" != "$cfg_id" ] || [ ! -f "$OBJ/.
 	debian-cloud)
 		dcfg=/usr/src/linux-config-6.12/config.amd64_none_cloud-amd64.xz
 		if [ ! -f "$dcfg" ]; then
-			say "installing Debian's kernel configs (linux-config-6.12=$KERNEL_DEB_VERSION)"
+			# The mirror keeps old linux-source versions longer than
+			# old linux-config ones: take the nearest config then
+			# (olddefconfig below settles the few symbols that differ).
+			cver=$KERNEL_DEB_VERSION
+			if ! apt-cache madison linux-config-6.12 | grep -qF "| $cver |"; then
+				cver=$(apt-cache madison linux-config-6.12 | awk -F' *[|] *' 'NR == 1 { print $2 }')
+				[ -n "$cver" ] || die "no linux-config-6.12 in the apt sources"
+				say "WARNING: linux-config-6.12=$KERNEL_DEB_VERSION is no longer in the mirror: using $cver's config"
+			fi
+			say "installing Debian's kernel configs (linux-config-6.12=$cver)"
+			# Name the installed source too, or apt upgrades it to
+			# the config's version.
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-				"linux-config-6.12=$KERNEL_DEB_VERSION" >&2 ||
+				"linux-config-6.12=$cver" \
+				"linux-source-6.12=$(dpkg-query -W -f='${Version}' linux-source-6.12)" >&2 ||
 				die "apt-get install linux-config-6.12 failed"
 		fi
 		[ -f "$dcfg" ] || die "$dcfg missing after installing linux-config-6.12"
