@@ -19,16 +19,19 @@
 #                    cost plugin, tests/cost/kml-mark.h; kbench -m, and
 #                    each redis test between two kb-mark runs)
 # Kernel parameters: kmltest.bench_ms=, kmltest.bench_batches=,
-# kmltest.bench_only=a,b (kbench names, or "none"), kmltest.redis_n=
+# kmltest.bench_only=a,b (kbench names, or "none"), kmltest.bench_verbose=1
+# (kbench -v: a KMLBATCH line per batch, with the thread's CPU time),
+# kmltest.redis_n=
 # (0: no redis), kmltest.sql_n= (0: no MariaDB), kmltest.costs=1 (the boot has the cost plugin).
 bb=/bin/busybox
-ms=20 batches=5 only= redis_n=2000 sql_n=10000 costs=0
+ms=20 batches=5 only= redis_n=2000 sql_n=10000 costs=0 verbose=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kmltest.costs=*) costs=${arg#*=} ;;
 	kmltest.bench_ms=*) ms=${arg#*=} ;;
 	kmltest.bench_batches=*) batches=${arg#*=} ;;
 	kmltest.bench_only=*) only=$(echo "${arg#*=}" | tr , ' ') ;;
+	kmltest.bench_verbose=1) verbose=-v ;;
 	kmltest.redis_n=*) redis_n=${arg#*=} ;;
 	kmltest.sql_n=*) sql_n=${arg#*=} ;;
 	esac
@@ -68,7 +71,7 @@ if [ "$only" != none ]; then
 		mark=
 		[ "$costs" = 1 ] && mark=-m
 		# shellcheck disable=SC2086
-		$prog $mark -t "$ms" -b "$batches" $mode $only
+		$prog $mark $verbose -t "$ms" -b "$batches" $mode $only
 		rm -f $PRELOAD
 	done
 fi

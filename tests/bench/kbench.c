@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,11 +62,15 @@
 
 struct cost {
 	double ticks, ns;
+	double cpu_ns;		/* the thread's own CPU time (-v) */
+	long csw;		/* its context switches (-v) */
 };
 
 struct clk {
 	uint64_t tsc;
 	struct timespec ts;
+	struct timespec cpu;
+	long csw;
 };
 
 static struct clk now(void)
@@ -82,11 +87,37 @@ static struct clk now(void)
 static double region_w[MAX_REGIONS];
 static int regions;
 static int mark_runs;
+static int verbose;
+
+/*
+ * The thread's CPU time and context switches, read outside the TSC and
+ * CLOCK_MONOTONIC window: -v compares them per batch with the TSC, which
+ * under -icount counts every instruction the vCPU ran, interrupts and
+ * other tasks included.
+ */
+static void thread_clock(struct clk *c)
+{
+	struct rusage ru;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c->cpu);
+	getrusage(RUSAGE_THREAD, &ru);
+	c->csw = ru.ru_nvcsw + ru.ru_nivcsw;
+}
+
+static double ts_ns(struct timespec a, struct timespec b)
+{
+	return (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
+}
 
 /* The start of a timed region: its clock, then the cost marker. */
 static struct clk start(void)
 {
-	struct clk c = now();
+	struct clk t, c;
+
+	thread_clock(&t);
+	c = now();
+	c.cpu = t.cpu;
+	c.csw = t.csw;
 
 	kml_mark_begin();
 	if (regions < MAX_REGIONS)
@@ -102,8 +133,11 @@ static struct cost since(struct clk a)
 	struct clk b = now();
 	struct cost c;
 
+	thread_clock(&b);
 	c.ticks = (double)(b.tsc - a.tsc);
-	c.ns = (b.ts.tv_sec - a.ts.tv_sec) * 1e9 + (b.ts.tv_nsec - a.ts.tv_nsec);
+	c.ns = ts_ns(a.ts, b.ts);
+	c.cpu_ns = ts_ns(a.cpu, b.cpu);
+	c.csw = b.csw - a.csw;
 	return c;
 }
 
@@ -290,7 +324,7 @@ static struct cost b_fork_exec_dyn(long n) { TIMED(n, fork_wait(nop_dyn_path)); 
 /* Write-touch fresh anonymous pages: one fault each, the mapping excluded. */
 static struct cost b_pagefault(long n)
 {
-	struct cost c = { 0, 0 }, part;
+	struct cost c = { 0 }, part;
 	long done = 0, k, i;
 	char *p;
 
@@ -306,6 +340,8 @@ static struct cost b_pagefault(long n)
 		part = since(t0);
 		c.ticks += part.ticks;
 		c.ns += part.ns;
+		c.cpu_ns += part.cpu_ns;
+		c.csw += part.csw;
 		munmap(p, k * 4096);
 		done += k;
 	}
@@ -357,6 +393,7 @@ static struct cost b_ctxsw(long n)
 	close(p[1]);
 	rt.ticks = (rt.ticks - self.ticks) * n / (2.0 * rounds);
 	rt.ns = (rt.ns - self.ns) * n / (2.0 * rounds);
+	rt.cpu_ns = rt.cpu_ns * n / (2.0 * rounds);
 	/* the same weights for the cost counts of the two regions */
 	if (regions == 2) {
 		region_w[0] = n / (2.0 * rounds);
@@ -492,6 +529,9 @@ static void run_bench(const struct bench *b, const char *mode, double target_ns,
 		c = run_once(b, mode, n, 1);
 		ticks[i] = c.ticks / n;
 		ns[i] = c.ns / n;
+		if (verbose)	/* ctxsw: its first region's CPU time */
+			printf("KMLBATCH: %s %s %d ops=%ld ticks=%.1f ns=%.1f cpu_ns=%.1f csw=%ld\n",
+			       b->name, mode, i, n, ticks[i], ns[i], c.cpu_ns / n, c.csw);
 	}
 	if (b->teardown)
 		b->teardown();
@@ -505,7 +545,7 @@ static void run_bench(const struct bench *b, const char *mode, double target_ns,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: kbench [-m] [-t ms] [-b batches] MODE [BENCH...] | kbench -l | kbench -c\n");
+	fprintf(stderr, "usage: kbench [-m] [-v] [-t ms] [-b batches] MODE [BENCH...] | kbench -l | kbench -c\n");
 	exit(2);
 }
 
@@ -516,10 +556,13 @@ int main(int argc, char **argv)
 	ssize_t len;
 	char *slash;
 
-	while ((opt = getopt(argc, argv, "t:b:lcm")) != -1) {
+	while ((opt = getopt(argc, argv, "t:b:lcmv")) != -1) {
 		switch (opt) {
 		case 'm':
 			mark_runs = 1;
+			break;
+		case 'v':
+			verbose = 1;
 			break;
 		case 't':
 			target_ms = atof(optarg);
