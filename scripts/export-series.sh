@@ -34,31 +34,40 @@ g clean -q -fdx
 g branch -q -f kml pristine
 g checkout -q kml
 
-step "committing the overlay files"
-files=$(cat "$SRC/.kml/overlay.list")
-for f in $files; do
-	mkdir -p "$REPO/$(dirname "$f")"
-	cp "$KML_TOP/$f" "$REPO/$f"
+# The series: one commit per step of patches/export.map.  A hook patch is
+# applied with git am, and the new files' lines that the map gives to it
+# join its commit; a message step commits new lines only.
+SPLIT="python3 $KML_TOP/scripts/split-series.py"
+$SPLIT check "$KML_TOP" "$SRC/.kml/overlay.list" >/dev/null
+hooks=$($SPLIT steps "$KML_TOP" | awk '$2 == "hook" { print $3 }')
+[ "$hooks" = "$(cat "$SRC/.kml/applied/order")" ] ||
+	die "patches/export.map must name every patch of patches/series once, in the series' order"
+step "committing the series along patches/export.map"
+steps=()
+while read -r sid kind arg; do
+	if [ "$kind" = hook ]; then
+		g am -q --keep-cr "$SRC/.kml/applied/$arg" >/dev/null 2>&1 || {
+			g am --abort >/dev/null 2>&1 || true
+			die "git am failed on $arg: it must be a mail-format patch (From:, Subject:, body, ---, diff)"
+		}
+	fi
+	# shellcheck disable=SC2046
+	mapfile -t new < <($SPLIT emit "$KML_TOP" "$sid" "$REPO")
+	[ ${#new[@]} = 0 ] || g add -f "${new[@]}"
+	if [ "$kind" = hook ]; then
+		g diff --cached --quiet || g commit -q --amend --no-edit
+	else
+		g diff --cached --quiet && die "step $sid of patches/export.map adds nothing"
+		sed -n '1s/^Subject: \(\[PATCH[^]]*\] \)\{0,1\}//p' "$KML_TOP/patches/$arg" > "$BUILD/export/msg"
+		sed '1d' "$KML_TOP/patches/$arg" >> "$BUILD/export/msg"
+		g commit -q --author="$AUTHOR" -F "$BUILD/export/msg"
+	fi
+	steps+=("$sid")
+done < <($SPLIT steps "$KML_TOP")
+# every step must end where the repo is: the last one holds every line
+for f in $(cat "$SRC/.kml/overlay.list"); do
+	cmp -s "$KML_TOP/$f" "$REPO/$f" || die "after the last step, $f differs from the repo's"
 done
-# shellcheck disable=SC2086
-g add -f $files
-g commit -q -s --author="$AUTHOR" -F - <<MSG
-kml: Add the Kernel Mode Linux files
-
-Add the new files of Kernel Mode Linux: Kconfig.kml (the
-CONFIG_KERNEL_MODE_LINUX option), kernel/kml/ (the kml= boot parameter
-and the boot report), arch/x86/kml/ when present, and
-Documentation/kml.rst.  Nothing includes them yet; the following patches
-hook them into the build.
-MSG
-
-step "applying patches/series with git am"
-while read -r p; do
-	g am -q --keep-cr "$SRC/.kml/applied/$p" >/dev/null 2>&1 || {
-		g am --abort >/dev/null 2>&1 || true
-		die "git am failed on $p: it must be a mail-format patch (From:, Subject:, body, ---, diff)"
-	}
-done < "$SRC/.kml/applied/order"
 
 step "git format-patch to $OUT"
 rm -rf "$OUT"
@@ -95,14 +104,108 @@ say "identical trees: git am result = make kernel tree = $got"
 g checkout -q kml
 
 step "checkpatch.pl"
-errors=0
+# A patch that adds files makes checkpatch ask whether MAINTAINERS needs
+# updating.  The first one adds the KML entry; for the others the answer
+# is checked here instead: every file they add must be under one of its
+# F: patterns.
+fpats=$(cd "$SRC/.kml/applied" &&
+	sed -n '/^+KERNEL MODE LINUX (KML)$/,/^+$/s/^+F:[[:space:]]*//p' $(cat order))
+[ -n "$fpats" ] || die "no KERNEL MODE LINUX (KML) entry added to MAINTAINERS by patches/series"
+covered() {	# file: under one of the entry's F: patterns?
+	local f=$1 pat
+	for pat in $fpats; do
+		case $pat in
+		*/) [ "${f#"$pat"}" != "$f" ] && return 0 ;;
+		*) [ "$f" = "$pat" ] && return 0 ;;
+		esac
+	done
+	return 1
+}
+errors=0 warnings=0
 for p in $(ls "$OUT"/*.patch | grep -v '/0000-'); do
-	res=$(perl "$PRISTINE/scripts/checkpatch.pl" --no-tree --color=never "$p" 2>&1 || true)
-	printf '%s: %s\n' "$(basename "$p")" "$(printf '%s\n' "$res" | grep -E '^total:' | head -1)"
-	printf '%s\n' "$res" | { grep -E '^(ERROR|WARNING|CHECK):' || true; } | sed 's/^/    /'
+	ignore=
+	if ! grep -q '^+++ b/MAINTAINERS' "$p"; then
+		added=$(awk '/^diff --git/ { f = $4; sub(/^b\//, "", f) } /^new file mode/ { print f }' "$p")
+		for f in $added; do
+			covered "$f" || die "$(basename "$p") adds $f, which the MAINTAINERS entry does not cover"
+		done
+		[ -n "$added" ] && ignore="--ignore FILE_PATH_CHANGES"
+	fi
+	# shellcheck disable=SC2086
+	res=$(perl "$PRISTINE/scripts/checkpatch.pl" --no-tree --color=never $ignore "$p" 2>&1 || true)
+	lines=$(grep -c '^[-+ ]' "$p")
+	printf '%s: %s lines; %s\n' "$(basename "$p")" "$lines" "$(printf '%s\n' "$res" | grep -E '^total:' | head -1)"
+	printf '%s\n' "$res" | { grep -E -A3 '^(ERROR|WARNING|CHECK):' || true; } | sed 's/^/    /'
 	e=$(printf '%s\n' "$res" | sed -n 's/^total: \([0-9]*\) errors.*/\1/p')
+	w=$(printf '%s\n' "$res" | sed -n 's/^total: [0-9]* errors, \([0-9]*\) warnings.*/\1/p')
 	errors=$((errors + ${e:-1}))
+	warnings=$((warnings + ${w:-1}))
+	[ "$lines" -le "${PATCH_MAX_LINES:-650}" ] ||
+		die "$(basename "$p") has $lines lines: split it further in patches/export.map"
 done
-[ "$errors" = 0 ] || die "checkpatch found $errors errors"
+[ "$errors" = 0 ] && [ "$warnings" = 0 ] || die "checkpatch found $errors errors and $warnings warnings"
+
+PATCH_BUILD=${PATCH_BUILD:-1}
+if [ "$PATCH_BUILD" != 0 ]; then
+	# Each patch must build: the tiny config with configs/kml.config, as
+	# make kernel builds it, at every commit of the series in turn (an
+	# incremental build, kept between runs).  A compiler warning fails it
+	# too.  PATCH_BUILD=objs (CI) builds, at each commit, only the KML
+	# directories and the objects of the files it changes: it misses
+	# link errors, and takes minutes instead of an hour cold.
+	case $PATCH_BUILD in
+	1) step "building each patch of the series: bzImage (PATCH_BUILD=0 skips, =objs for the changed objects only)" ;;
+	objs) step "compiling each patch of the series: the KML objects and the files it changes" ;;
+	*) die "PATCH_BUILD=$PATCH_BUILD: 1 (bzImage at each patch), objs or 0" ;;
+	esac
+	wt=$BUILD/export/build-tree
+	obj=$BUILD/export/obj
+	# Kept between runs: a checkout touches only the files that differ,
+	# so a rerun rebuilds what changed.
+	if ! git -C "$wt" rev-parse --git-dir >/dev/null 2>&1; then
+		rm -rf "$wt"
+		g worktree prune
+		g worktree add -q --detach "$wt" kml
+	fi
+	mk() { make -C "$wt" O="$obj" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
+	mkdir -p "$obj"
+	# The full configuration once, at the end of the series; each patch
+	# keeps what of it exists there (olddefconfig).
+	g -C "$wt" checkout -q --detach kml
+	mk -s tinyconfig >/dev/null
+	(cd "$obj" && "$wt/scripts/kconfig/merge_config.sh" -m -O "$obj" .config "$KML_TOP/configs/kml.config") \
+		> "$obj/.merge.log" 2>&1 || die "merge_config failed ($obj/.merge.log)"
+	mk -s olddefconfig >/dev/null
+	cp "$obj/.config" "$obj/.full.config"
+	i=0
+	for c in $(g rev-list --reverse pristine..kml); do
+		i=$((i + 1))
+		subj=$(g log -1 --format=%s "$c")
+		g -C "$wt" checkout -q --detach "$c"
+		cp "$obj/.full.config" "$obj/.config"
+		mk -s olddefconfig >/dev/null
+		t0=$(date +%s)
+		targets=(bzImage)
+		if [ "$PATCH_BUILD" = objs ]; then
+			targets=()
+			for d in arch/x86/kml kernel/kml; do
+				[ -d "$wt/$d" ] && targets+=("$d/")
+			done
+			for f in $(g diff --name-only "$c^" "$c" -- '*.c' '*.S'); do
+				case $f in
+				arch/x86/kml/* | kernel/kml/*) ;;
+				arch/x86/boot/*) targets+=(arch/x86/boot/bzImage) ;;
+				*) targets+=("${f%.*}.o") ;;
+				esac
+			done
+			[ ${#targets[@]} -gt 0 ] || targets=(prepare)
+		fi
+		mk -j"$(nproc)" "${targets[@]}" > "$obj/build-$i.log" 2>&1 ||
+			{ tail -30 "$obj/build-$i.log" >&2; die "patch $i ($subj) does not build: $obj/build-$i.log"; }
+		warn=$(grep -c ': warning:' "$obj/build-$i.log" || true)
+		[ "$warn" = 0 ] || { grep ': warning:' "$obj/build-$i.log" >&2; die "patch $i ($subj) builds with $warn warnings"; }
+		say "patch $i builds ($(( $(date +%s) - t0 )) s): $subj"
+	done
+fi
 say "series: $OUT ($n patches + cover letter)"
 ls "$OUT"

@@ -560,5 +560,5 @@ SYM_DATA_START(kml_errcode_vectors)
 	.quad	0xffffffff, 0, 0, 0	/* a KML program's INT n (n < 32) */
 SYM_DATA_END(kml_errcode_vectors)
 kml_reentry_msg:
-	.asciz	"kml: exception on the KML IST stack while relocating a frame (nested event at RIP %pS, RSP %lx)"
+	.asciz	"kml: nested exception on the KML IST stack (RIP %pS, RSP %lx)"
 	.popsection

@@ -469,7 +469,8 @@ SYM_INNER_LABEL(entry_kml_direct_saved, SYM_L_GLOBAL)
 SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
 	KML_UNWIND_HINT_ENTRY
 	ANNOTATE_NOENDBR
-	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_fast_gs, switched=entry_kml_direct_fast_switched
+	KML_DIRECT_PROLOGUE gs_done=entry_kml_direct_fast_gs, \
+			    switched=entry_kml_direct_fast_switched
 	KML_DIRECT_SAVE entry=entry_kml_direct_fast
 SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR

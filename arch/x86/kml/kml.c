@@ -403,7 +403,6 @@ static int __init kml_fastpath_setup(char *arg)
 }
 early_param("kml_fastpath", kml_fastpath_setup);
 
-
 static __always_inline bool kml_in_entry_code(unsigned long ip)
 {
 	int i;
@@ -951,7 +950,7 @@ static int kml_nest_nmi_handler(unsigned int type, struct pt_regs *regs)
 		if (!copy_from_user_nofault(&c, (void __user *)(8 * PAGE_SIZE), 1))
 			pr_warn("ist-nest: the test address is mapped\n");
 		if (n == 1 || n == 1024)
-			pr_info("ist-nest: %d NMIs interrupted an IST stub and took a page fault\n", n);
+			pr_info("ist-nest: %d NMIs hit an IST stub and took a page fault\n", n);
 	}
 	return NMI_HANDLED;
 }
