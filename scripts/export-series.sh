@@ -43,7 +43,6 @@ hooks=$($SPLIT steps "$KML_TOP" | awk '$2 == "hook" { print $3 }')
 [ "$hooks" = "$(cat "$SRC/.kml/applied/order")" ] ||
 	die "patches/export.map must name every patch of patches/series once, in the series' order"
 step "committing the series along patches/export.map"
-steps=()
 while read -r sid kind arg; do
 	if [ "$kind" = hook ]; then
 		g am -q --keep-cr "$SRC/.kml/applied/$arg" >/dev/null 2>&1 || {
@@ -51,7 +50,6 @@ while read -r sid kind arg; do
 			die "git am failed on $arg: it must be a mail-format patch (From:, Subject:, body, ---, diff)"
 		}
 	fi
-	# shellcheck disable=SC2046
 	mapfile -t new < <($SPLIT emit "$KML_TOP" "$sid" "$REPO")
 	[ ${#new[@]} = 0 ] || g add -f "${new[@]}"
 	if [ "$kind" = hook ]; then
@@ -62,7 +60,6 @@ while read -r sid kind arg; do
 		sed '1d' "$KML_TOP/patches/$arg" >> "$BUILD/export/msg"
 		g commit -q --author="$AUTHOR" -F "$BUILD/export/msg"
 	fi
-	steps+=("$sid")
 done < <($SPLIT steps "$KML_TOP")
 # every step must end where the repo is: the last one holds every line
 for f in $(cat "$SRC/.kml/overlay.list"); do

@@ -99,6 +99,8 @@ static void thread_clock(struct clk *c)
 {
 	struct rusage ru;
 
+	if (!verbose)
+		return;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c->cpu);
 	getrusage(RUSAGE_THREAD, &ru);
 	c->csw = ru.ru_nvcsw + ru.ru_nivcsw;
@@ -112,7 +114,7 @@ static double ts_ns(struct timespec a, struct timespec b)
 /* The start of a timed region: its clock, then the cost marker. */
 static struct clk start(void)
 {
-	struct clk t, c;
+	struct clk t = { 0 }, c;
 
 	thread_clock(&t);
 	c = now();
