@@ -21,6 +21,8 @@
  *                     peer's name is the directory's last part): two
  *                     context switches per operation
  *   yield_self        sched_yield() with nothing else to run
+ *   fault_anon        a write to a fresh anonymous page: one page fault
+ *                     (the exception entry and exit, not a system call)
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -205,6 +208,24 @@ int main(int argc, char **argv)
 			sched_yield();
 		kml_mark_end();
 		report("yield_self", N);
+	}
+	for (int k = 0; k < BATCHES + 1; k++) {
+		char *p = mmap(NULL, N * 4096L, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED) {
+			perror("mmap");
+			exit(1);
+		}
+		if (k)	/* the first batch warms up */
+			kml_mark_begin();
+		for (i = 0; i < N; i++)
+			p[i * 4096L] = 1;
+		if (k) {
+			kml_mark_end();
+			report("fault_anon", N);
+		}
+		munmap(p, N * 4096L);
 	}
 	for (i = 2; i < argc; i++)
 		pipe_round_trips(argv[0], argv[i]);

@@ -176,7 +176,14 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	pushq	%rdx
 	pushq	%rsi
 	pushq	%rdi
-	ALTERNATIVE "", "GET_PERCPU_BASE %rax; wrgsbase %rax", X86_FEATURE_FSGSBASE
+	/*
+	 * With FSGSBASE the program may have written any GS base: put the
+	 * per-CPU base back from the word at the IST top, where
+	 * kml_arch_init() stored it (and at the nested top, KML_IST_NEST
+	 * below), instead of from the CPU number (GET_PERCPU_BASE, an LSL).
+	 */
+	ALTERNATIVE "", __stringify(leaq 12*8(%rsp), %rax; andq $~15, %rax; \
+		    movq (%rax), %rax; wrgsbase %rax), X86_FEATURE_FSGSBASE
 #ifdef CONFIG_KML_DEBUG_NEST_NMI
 SYM_INNER_LABEL(kml_nest_site, SYM_L_GLOBAL)
 	ENDBR					/* C names the site (objtool) */
@@ -347,7 +354,7 @@ SYM_INNER_LABEL(kml_nest_site, SYM_L_GLOBAL)
 	jb	.Lstack_overflow
 	cmpq	%rdx, %rdi
 	ja	1f
-	leaq	-KML_IST_SIZE(%rdx), %rax
+	leaq	-KML_IST_TOP(%rdx), %rax
 	cmpq	%rax, %rdi
 	jae	.Lreentry
 1:	andq	$~15, %rdi			/* as the CPU aligns without IST */

@@ -60,7 +60,7 @@
 
 DEFINE_STATIC_KEY_FALSE(kml_active_key);
 
-/* 1 while this CPU is in the KML state; read by entry_64.S. */
+/* 1 while this CPU is in the KML state; read by entry_64.S and user_mode(). */
 DEFINE_PER_CPU(u8, kml_cpu_state);
 
 /* Each CPU's KML IST stack; the stub only ever uses its top. */
@@ -545,8 +545,7 @@ static void kml_direct_rewind(struct pt_regs *regs)
  */
 void __kml_switch_gsbase(struct task_struct *prev, struct task_struct *next)
 {
-	if (!kml_mm(cpu_feature_enabled(X86_FEATURE_FSGSBASE) ? next->mm : prev->mm))
-		return;
+	/* kml_switch_gsbase() checked the task that matters here */
 	if (cpu_feature_enabled(X86_FEATURE_FSGSBASE))
 		next->thread.gsbase = this_cpu_read(this_cpu_off);
 	else if (!kml_mm(next->mm))
@@ -1077,9 +1076,17 @@ static int __init kml_arch_init(void)
 	kml_idt_descr.size = sizeof(kml_idt) - 1;
 	kml_idt_descr.address = (unsigned long)kml_idt;
 
-	for_each_possible_cpu(cpu)
-		per_cpu(cpu_tss_rw, cpu).x86_tss.ist[IST_INDEX_KML] =
-			(unsigned long)per_cpu(kml_ist_stack, cpu) + KML_IST_SIZE;
+	/*
+	 * The per-CPU base at the top, and at the top an NMI moves it to
+	 * (kml_ist_nmi_enter()): no stub uses KML_IST_NEST bytes of stack.
+	 */
+	for_each_possible_cpu(cpu) {
+		char *top = per_cpu(kml_ist_stack, cpu) + KML_IST_TOP;
+
+		*(unsigned long *)top = per_cpu_offset(cpu);
+		*(unsigned long *)(top - KML_IST_NEST) = per_cpu_offset(cpu);
+		per_cpu(cpu_tss_rw, cpu).x86_tss.ist[IST_INDEX_KML] = (unsigned long)top;
+	}
 
 	kml_nest_init();
 	static_branch_enable(&kml_active_key);

@@ -31,6 +31,13 @@
 #define IST_INDEX_KML		5
 /* Size of each CPU's KML IST stack. */
 #define KML_IST_SIZE		(2 * 4096)
+/*
+ * Its top, the TSS entry, 16 bytes below its end: the word at the top
+ * holds the CPU's per-CPU base, which the stub loads into GS.
+ */
+#define KML_IST_TOP		(KML_IST_SIZE - 16)
+/* How far an NMI moves the KML IST entry down (kml_ist_nmi_enter()). */
+#define KML_IST_NEST		1024
 /* The data page of a per-CPU SYSCALL stub: scratch slot, per-CPU base. */
 #define KML_STUB_SP		0
 #define KML_STUB_BASE		8
@@ -86,6 +93,7 @@
 #include <linux/jump_label.h>
 #include <linux/mm_types.h>
 #include <linux/types.h>
+#include <asm/cpufeature.h>
 #include <asm/current.h>
 #include <asm/ptrace.h>
 #include <asm/trap_pf.h>
@@ -178,10 +186,8 @@ bool kml_within_entry(unsigned long addr, unsigned long end);
  * NMI may have interrupted, instead of over its frame (as
  * sev_es_ist_enter() does for #VC).  NMIs do not nest here: the stock
  * code latches a second one until this one's handlers are done.
+ * Macros: cpu_tss_rw is in asm/processor.h, which nmi.c has.
  */
-#define KML_IST_NEST		1024
-
-/* Macros: cpu_tss_rw is in asm/processor.h, which nmi.c has. */
 #define kml_ist_nmi_move(delta)							\
 	do {									\
 		if (static_branch_unlikely(&kml_active_key))			\
@@ -208,15 +214,21 @@ static __always_inline bool kml_soft_int(struct pt_regs *regs, int vector)
 static __always_inline void kml_switch_gsbase(struct task_struct *prev,
 					      struct task_struct *next)
 {
-	if (static_branch_unlikely(&kml_active_key))
+	if (static_branch_unlikely(&kml_active_key) &&
+	    kml_mm(cpu_feature_enabled(X86_FEATURE_FSGSBASE) ? next->mm : prev->mm))
 		__kml_switch_gsbase(prev, next);
 }
 
-/* __switch_to(): bring this CPU into or out of the KML state. */
+/*
+ * __switch_to(): bring this CPU into or out of the KML state.  A switch
+ * between two normal tasks on a CPU in the stock state has nothing to do
+ * and calls nothing.
+ */
 static __always_inline void kml_switch_to(struct task_struct *prev,
 					  struct task_struct *next)
 {
-	if (static_branch_unlikely(&kml_active_key))
+	if (static_branch_unlikely(&kml_active_key) &&
+	    (this_cpu_read(kml_cpu_state) || kml_mm(prev->mm) || kml_mm(next->mm)))
 		__kml_switch_to(prev, next);
 }
 
