@@ -181,9 +181,12 @@ SYM_CODE_START_LOCAL(kml_ist_common)
 	 * per-CPU base back from the word at the IST top, where
 	 * kml_arch_init() stored it (and at the nested top, KML_IST_NEST
 	 * below), instead of from the CPU number (GET_PERCPU_BASE, an LSL).
+	 * Only "int $8" gets here on another stack, #DF's: kml_double_fault.
 	 */
 	ALTERNATIVE "", __stringify(leaq 12*8(%rsp), %rax; andq $~15, %rax; \
 		    movq (%rax), %rax; wrgsbase %rax), X86_FEATURE_FSGSBASE
+.Lkml_ist_gs_done:
+	UNWIND_HINT_UNDEFINED			/* also from kml_double_fault */
 #ifdef CONFIG_KML_DEBUG_NEST_NMI
 SYM_INNER_LABEL(kml_nest_site, SYM_L_GLOBAL)
 	ENDBR					/* C names the site (objtool) */
@@ -456,8 +459,18 @@ SYM_CODE_START(kml_double_fault)
 	testb	$8, %spl
 	jnz	1f
 	jmp	asm_exc_double_fault
+	/*
+	 * A program's "int $8" on the #DF stack, which has no per-CPU base
+	 * at its top: the stub's start, with the base from the CPU number.
+	 */
 1:	pushq	$X86_TRAP_DF
-	jmp	kml_ist_common
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	ALTERNATIVE "", "GET_PERCPU_BASE %rax; wrgsbase %rax", X86_FEATURE_FSGSBASE
+	jmp	.Lkml_ist_gs_done
 SYM_CODE_END(kml_double_fault)
 _ASM_NOKPROBE(kml_double_fault)
 
