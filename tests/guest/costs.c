@@ -23,6 +23,9 @@
  *   yield_self        sched_yield() with nothing else to run
  *   fault_anon        a write to a fresh anonymous page: one page fault
  *                     (the exception entry and exit, not a system call)
+ *   signal_catch      kill() of itself with a handler for the signal:
+ *                     the SYSCALL, the delivery, the handler's return
+ *                     through rt_sigreturn
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
@@ -48,6 +51,11 @@
 #define BATCHES 3
 
 static const char *mode;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
 
 static void report(const char *name, long n)
 {
@@ -226,6 +234,26 @@ int main(int argc, char **argv)
 			report("fault_anon", N);
 		}
 		munmap(p, N * 4096L);
+	}
+	{
+		struct sigaction sa = { .sa_handler = on_usr1 };
+		long pid = getpid();
+
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGUSR1, &sa, NULL)) {
+			perror("sigaction");
+			exit(1);
+		}
+		for (int k = 0; k < BATCHES + 1; k++) {	/* the first warms up */
+			if (k)
+				kml_mark_begin();
+			for (i = 0; i < N; i++)
+				raw_syscall3(SYS_kill, pid, SIGUSR1, 0);
+			if (k) {
+				kml_mark_end();
+				report("signal_catch", N);
+			}
+		}
 	}
 	for (i = 2; i < argc; i++)
 		pipe_round_trips(argv[0], argv[i]);

@@ -384,6 +384,12 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_hwframe, SYM_L_GLOBAL)
 	call	do_syscall_64
 .Lkml_return:
 	UNWIND_HINT_REGS
+	/* This is the generic exit that kml_force_generic_exit() asked for. */
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %rax
+	btq	$KML_TIF_EXIT, KML_TASK_ti_flags(%rax)
+	jnc	1f
+	lock btrq $KML_TIF_EXIT, KML_TASK_ti_flags(%rax)
+1:
 	/* An execve() of a normal program put __USER_CS there. */
 	cmpw	$__KML_CS, CS(%rsp)
 	jne	swapgs_restore_regs_and_return_to_usermode

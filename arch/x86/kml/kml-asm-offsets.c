@@ -19,10 +19,10 @@
 /*
  * Any of these at exit: the generic exit.  EXIT_TO_USER_MODE_WORK is what
  * exit_to_user_mode_prepare() loops on; the three x86 flags are what
- * arch_exit_work() acts on.
+ * arch_exit_work() acts on; TIF_KML_EXIT is KML's own (pt_regs written).
  */
 #define KML_EXIT_WORK_ANY	(EXIT_TO_USER_MODE_WORK | _TIF_USER_RETURN_NOTIFY | \
-				 _TIF_IO_BITMAP | _TIF_NEED_FPU_LOAD)
+				 _TIF_IO_BITMAP | _TIF_NEED_FPU_LOAD | _TIF_KML_EXIT)
 
 static void __used common(void)
 {
@@ -39,6 +39,7 @@ static void __used common(void)
 	OFFSET(KML_MM_kml_sled, mm_struct, context.kml_sled);
 	DEFINE(KML_SYSCALL_WORK_ANY_MASK, KML_SYSCALL_WORK_ANY);
 	DEFINE(KML_EXIT_WORK_ANY_MASK, KML_EXIT_WORK_ANY);
+	DEFINE(KML_TIF_EXIT, TIF_KML_EXIT);
 	DEFINE(KML_NR_SYSCALLS, NR_syscalls);
 	/* The IRQ stack's top minus 8, and whether it is in use (entry_kml.S). */
 	OFFSET(KML_pcpu_hot_hardirq_stack_ptr, pcpu_hot, hardirq_stack_ptr);

@@ -576,12 +576,14 @@ void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
  * writes a KML task's pt_regs during a system call (execve, rt_sigreturn,
  * a ptrace write during a ptrace event stop) sends that exit down the
  * generic path, which reloads every register and knows how to return to
- * user mode, by setting a work flag: TIF_NOTIFY_RESUME, whose work
- * (resume_user_mode_work()) is harmless when there is nothing to do.
+ * user mode, by setting TIF_KML_EXIT: a flag of KML's own, which only the
+ * fast exits test and which the generic exit clears (.Lkml_return), so it
+ * costs no work.  TIF_NOTIFY_RESUME did the same, but its work ran rseq's
+ * handler a second time after every rt_sigreturn (glibc registers rseq).
  */
 static void kml_force_generic_exit(struct task_struct *task)
 {
-	set_tsk_thread_flag(task, TIF_NOTIFY_RESUME);
+	set_tsk_thread_flag(task, TIF_KML_EXIT);
 	/* and that exit then restores every register with IRET */
 	task->thread.kml_direct_ip = 0;
 }
