@@ -168,14 +168,19 @@ SYM_CODE_START(kml_ist_stubs)
 	.endr
 SYM_CODE_END(kml_ist_stubs)
 
-SYM_CODE_START_LOCAL(kml_ist_common)
-	UNWIND_HINT_UNDEFINED
-	/* Stack: vector, hardware frame, IST top. */
+/* The scratch registers, in the order kml_ist_common finds them. */
+.macro KML_IST_SAVE
 	pushq	%rax
 	pushq	%rcx
 	pushq	%rdx
 	pushq	%rsi
 	pushq	%rdi
+.endm
+
+SYM_CODE_START_LOCAL(kml_ist_common)
+	UNWIND_HINT_UNDEFINED
+	/* Stack: vector, hardware frame, IST top. */
+	KML_IST_SAVE
 	/*
 	 * With FSGSBASE the program may have written any GS base: put the
 	 * per-CPU base back from the word at the IST top, where
@@ -464,11 +469,7 @@ SYM_CODE_START(kml_double_fault)
 	 * at its top: the stub's start, with the base from the CPU number.
 	 */
 1:	pushq	$X86_TRAP_DF
-	pushq	%rax
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
+	KML_IST_SAVE
 	ALTERNATIVE "", "GET_PERCPU_BASE %rax; wrgsbase %rax", X86_FEATURE_FSGSBASE
 	jmp	.Lkml_ist_gs_done
 SYM_CODE_END(kml_double_fault)
