@@ -20,6 +20,10 @@
  *                     runs PEERDIR/kt-costs (for each PEERDIR given; the
  *                     peer's name is the directory's last part): two
  *                     context switches per operation
+ *   dpipe_<peer>      the same with this side's write and read made as
+ *                     direct calls (where the page exists): the read
+ *                     sleeps, and returns with the exit work of a
+ *                     context switch to do
  *   yield_self        sched_yield() with nothing else to run
  *   fault_anon        a write to a fresh anonymous page: one page fault
  *                     (the exception entry and exit, not a system call)
@@ -149,18 +153,24 @@ static void pipe_round_trips(const char *self, const char *dir)
 	for (i = 0; i < 20; i++)
 		if (write(to[1], &c, 1) != 1 || read(from[0], &c, 1) != 1)
 			exit(1);
-	snprintf(name, sizeof(name), "pipe_%s", base && base[1] ? base + 1 : dir);
-	for (int k = 0; k < BATCHES; k++) {
-		kml_mark_begin();
-		for (i = 0; i < N; i++)
-			if (write(to[1], &c, 1) != 1 || read(from[0], &c, 1) != 1)
-				break;
-		kml_mark_end();
-		if (i != N) {
-			fprintf(stderr, "kt-costs: the peer %s stopped answering\n", path);
-			exit(1);
+	for (int direct = 0; direct <= !!kml_direct; direct++) {
+		snprintf(name, sizeof(name), "%spipe_%s", direct ? "d" : "",
+			 base && base[1] ? base + 1 : dir);
+		for (int k = 0; k < BATCHES; k++) {
+			kml_mark_begin();
+			for (i = 0; i < N; i++) {
+				if (direct ? kml_syscall3(SYS_write, to[1], (long)&c, 1) != 1 ||
+					     kml_syscall3(SYS_read, from[0], (long)&c, 1) != 1 :
+					     write(to[1], &c, 1) != 1 || read(from[0], &c, 1) != 1)
+					break;
+			}
+			kml_mark_end();
+			if (i != N) {
+				fprintf(stderr, "kt-costs: the peer %s stopped answering\n", path);
+				exit(1);
+			}
+			report(name, N);
 		}
-		report(name, N);
 	}
 	close(to[1]);
 	close(from[0]);

@@ -38,13 +38,15 @@
  * entry_SYSCALL_64_kml runs the generic do_syscall_64().
  *
  * entry_SYSCALL_64_kml_fast (chosen at boot, see kml_syscall_entry()) calls
- * the system call directly when there is nothing else to do: no syscall
- * work at entry (seccomp, ptrace syscall stops, audit, tracepoints, user
- * dispatch) and no exit work after it (signals, rescheduling, resume work,
- * FPU reload, I/O bitmap, user return notifiers) or, with
- * CONFIG_X86_DEBUG_FPU, an FPU state that the stock exit would warn about.
- * Any such work sends the call, or its exit, down the generic path, which
- * is then exactly the stock one.  What the fast path leaves out, and why
+ * the system call directly when there is no syscall work at entry
+ * (seccomp, ptrace syscall stops, audit, tracepoints, user dispatch); any
+ * sends the call down the generic path, which is then exactly the stock
+ * one.  Exit work after it (signals, rescheduling, resume work, FPU
+ * reload, I/O bitmap, user return notifiers) or, with
+ * CONFIG_X86_DEBUG_FPU, an FPU state that the stock exit would warn about
+ * runs as the stock exit runs it (kml_syscall_exit_work()), and the fast
+ * exit goes on where that left the registers alone; else the generic
+ * exit returns.  What the fast path leaves out, and why
  * that is right for a trusted kernel-mode caller, is listed in
  * Documentation/kml.rst: the per-syscall kernel stack offset
  * randomization and the AMD divider clear.  The kernel only chooses it
@@ -173,6 +175,15 @@
 .endif
 .endm
 
+/* To the exit work (KML_EXIT_WORK) of the call's kind. */
+.macro KML_TO_EXIT_WORK cc, direct
+.if \direct
+	j\cc	.Lkml_exit_work_direct
+.else
+	j\cc	.Lkml_exit_work
+.endif
+.endm
+
 /*
  * A direct call's return address, still in R11, for the generic exit to
  * know the frame as the call's own (.Lkml_return), unless something
@@ -234,10 +245,10 @@
 	 */
 	leaq	KML_TASK_thread_fpu(%rbx), %rcx
 	cmpq	%rcx, PER_CPU_VAR(fpu_fpregs_owner_ctx)
-	jne	.Lkml_exit_work
+	KML_TO_EXIT_WORK ne, \direct
 	movl	PER_CPU_VAR(pcpu_hot + KML_pcpu_hot_cpu_number), %ecx
 	cmpl	%ecx, KML_TASK_thread_fpu + KML_FPU_last_cpu(%rbx)
-	jne	.Lkml_exit_work
+	KML_TO_EXIT_WORK ne, \direct
 #endif
 	/*
 	 * Exit work, last: without any, the exit defences where the CPU
@@ -248,7 +259,33 @@
 	 */
 	KML_ALT_EXIT __stringify(testq $KML_EXIT_WORK_ANY_MASK, KML_TASK_ti_flags(%rbx)), \
 		     "call kml_mitigate_exit_test; testl %ecx, %ecx"
-	jnz	.Lkml_exit_work
+	KML_TO_EXIT_WORK nz, \direct
+	KML_FAST_RESTORE direct=\direct
+.endm
+
+/*
+ * The exit work of the fast path (IF clear, the result in %rax, RBX
+ * current): kml_syscall_exit_work() runs it as the stock exit does and
+ * says whether the fast exit may go on, with the registers it restores
+ * still those of the call.  Scheduled meanwhile, the task may have come
+ * back on a CPU running with another code selector (an interrupted
+ * task's __KERNEL_CS), which the fast exit would keep: then, and
+ * whenever kml_syscall_exit_work() says so, the generic exit's checks
+ * decide (.Lkml_return).  Falls through to the caller's return, as
+ * KML_FAST_CALL.
+ */
+.macro KML_EXIT_WORK direct
+	UNWIND_HINT_REGS
+	movq	%rax, RAX(%rsp)
+	movq	%rsp, %rdi
+	call	kml_syscall_exit_work
+	testl	%eax, %eax
+	jnz	.Lkml_return
+	movl	%cs, %eax
+	cmpl	$__KML_CS, %eax
+	jne	.Lkml_return
+	KML_MITIGATE_EXIT
+	movq	RAX(%rsp), %rax
 	KML_FAST_RESTORE direct=\direct
 .endm
 
@@ -307,6 +344,27 @@
 	andq	$VDSO_CPUNODE_MASK, \reg
 	movq	__per_cpu_offset(, \reg, 8), \reg
 	wrgsbase \reg
+.endm
+
+/*
+ * A direct call's return, with a plain RET, after KML_FAST_CALL or
+ * KML_EXIT_WORK: %rsp at pt_regs, RCX the return address.  On the
+ * program's stack with IF clear (an NMI or #MC here sees a KML user
+ * frame), set IF, then put the return address back where the call left
+ * it (a vfork() child may have used that slot) and return.  From the STI
+ * on this is user code: an interrupt, a fault on the push (copy-on-write
+ * after fork()), a signal or a ptrace stop at the PUSH or the RET is
+ * handled as at any user instruction, and nothing below RSP - 8 is
+ * touched.
+ */
+.macro KML_DIRECT_RETURN
+	movq	RSP(%rsp), %rsp		/* pt_regs->sp */
+	sti
+	pushq	%rcx			/* pt_regs->ip */
+	UNWIND_HINT_FUNC
+	ANNOTATE_UNRET_SAFE
+	ret
+	int3
 .endm
 
 /*
@@ -443,12 +501,8 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast_hwframe, SYM_L_GLOBAL)
 	KML_RETURN_JMP
 
 .Lkml_exit_work:
-	UNWIND_HINT_REGS
-	movq	%rax, RAX(%rsp)
-	sti
-	movq	%rsp, %rdi
-	call	syscall_exit_to_user_mode
-	jmp	.Lkml_return
+	KML_EXIT_WORK direct=0
+	KML_RETURN_JMP
 
 /*
  * The direct-call entries (Documentation/kml.rst, "Direct calls").  The
@@ -481,24 +535,10 @@ SYM_INNER_LABEL(entry_kml_direct_fast, SYM_L_GLOBAL)
 SYM_INNER_LABEL(entry_kml_direct_fast_saved, SYM_L_GLOBAL)
 	ANNOTATE_NOENDBR
 	KML_FAST_CALL direct=1
-	/*
-	 * Return with a plain RET.  On the program's stack with IF clear
-	 * (an NMI or #MC here sees a KML user frame), set IF, then put the
-	 * return address back where the call left it (a vfork() child may
-	 * have used that slot) and return.  From the STI on this is user
-	 * code: an interrupt, a fault on the push (copy-on-write after
-	 * fork()), a signal or a ptrace stop at the PUSH or the RET is
-	 * handled as at any user instruction, and nothing below RSP - 8 is
-	 * touched.  Any exit work went down the generic path above, which
-	 * returns with IRET.
-	 */
-	movq	RSP(%rsp), %rsp		/* pt_regs->sp */
-	sti
-	pushq	%rcx			/* pt_regs->ip */
-	UNWIND_HINT_FUNC
-	ANNOTATE_UNRET_SAFE
-	ret
-	int3
+	KML_DIRECT_RETURN
+.Lkml_exit_work_direct:
+	KML_EXIT_WORK direct=1
+	KML_DIRECT_RETURN
 SYM_INNER_LABEL(entry_kml_text_end, SYM_L_GLOBAL)	/* kml_entry_code[] */
 SYM_CODE_END(entry_SYSCALL_64_kml)
 _ASM_NOKPROBE(entry_SYSCALL_64_kml)

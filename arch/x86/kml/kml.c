@@ -20,6 +20,7 @@
 #define pr_fmt(fmt) "kml: " fmt
 
 #include <linux/context_tracking_state.h>
+#include <linux/entry-common.h>
 #include <linux/execmem.h>
 #include <linux/init.h>
 #include <linux/kasan.h>
@@ -59,6 +60,47 @@
 #include <asm/user.h>
 
 DEFINE_STATIC_KEY_FALSE(kml_active_key);
+
+/*
+ * The exit work of a fast system call (entry_kml_syscall.S), IRQs
+ * disabled and the result in pt_regs: what the stock exit does after
+ * its syscall exit work, exit_to_user_mode_prepare() (the work loop:
+ * rescheduling, signals, rseq's update; then the FPU registers that a
+ * context switch left to load).  It returns 0 where the fast exit may
+ * then go on as if there had been none: RIP is where the call returns
+ * (no signal frame, restart or rseq abort moved it), the flags are still
+ * those R11 returns and the fast path checked at entry (not so after a
+ * tracer's PTRACE_SINGLESTEP at a stop in that work, which sets TF in
+ * pt_regs without a register write), nothing wrote pt_regs
+ * (TIF_KML_EXIT) and the program is a KML one (an execve() of a
+ * normal program that slept after leaving the KML mm, so that
+ * __kml_start_thread() found the CPU in the stock state, sets no flag
+ * but puts __USER_CS there).  Else, and where the stock exit has syscall
+ * exit work to do (a tracer or audit rule that arrived during the call)
+ * or pt_regs was written already, the generic exit decides
+ * (.Lkml_return).  A call that slept thus returns as fast as one that
+ * did not, plus its work, as from ring 3.  What it leaves out is what
+ * the fast path leaves out (context tracking and lockdep hooks, which
+ * it is not used with; the AMD divider clear).
+ */
+noinstr int kml_syscall_exit_work(struct pt_regs *regs)
+{
+	unsigned long ip = regs->ip;
+	int generic = 1;
+
+	instrumentation_begin();
+	if (unlikely((read_thread_flags() & _TIF_KML_EXIT) ||
+		     (READ_ONCE(current_thread_info()->syscall_work) & SYSCALL_WORK_EXIT))) {
+		local_irq_enable();
+		syscall_exit_to_user_mode(regs);
+	} else {
+		exit_to_user_mode_prepare(regs);
+		generic = regs->ip != ip || regs->flags != regs->r11 ||
+			  regs->cs != __KML_CS || (read_thread_flags() & _TIF_KML_EXIT);
+	}
+	instrumentation_end();
+	return generic;
+}
 
 /* 1 while this CPU is in the KML state; read by entry_64.S and user_mode(). */
 DEFINE_PER_CPU(u8, kml_cpu_state);
@@ -531,10 +573,11 @@ static void kml_direct_rewind(struct pt_regs *regs)
  * MSR_KERNEL_GS_BASE on a context switch, before the stock code loads the
  * GS bases from the saved ones (x86_fsgsbase_load()).  With FSGSBASE it
  * always writes the next task's thread.gsbase (SWAPGS and WRGSBASE, no
- * WRMSR): a KML task's is made this CPU's per-CPU base, which costs
- * nothing beyond what every switch pays.  Without FSGSBASE it writes the
- * MSR (WRMSR) only for a nonzero base, and clears it with a null selector
- * load when the previous task had one (load_seg_legacy()): a KML task's
+ * WRMSR): a KML task's is made this CPU's per-CPU base (inline, in
+ * kml_switch_gsbase()), which costs nothing beyond what every switch pays.
+ * Without FSGSBASE it writes the MSR (WRMSR) only for a nonzero base, and
+ * clears it with a null selector load when the previous task had one
+ * (load_seg_legacy()): a KML task's
  * saved base is 0, so a switch between two KML tasks leaves the per-CPU
  * base in place, and for a switch to a normal task the KML task's is
  * made the per-CPU base, which the stock code then clears (or replaces).
@@ -545,13 +588,12 @@ static void kml_direct_rewind(struct pt_regs *regs)
  */
 void __kml_switch_gsbase(struct task_struct *prev, struct task_struct *next)
 {
-	/* kml_switch_gsbase() checked the task that matters here */
-	if (cpu_feature_enabled(X86_FEATURE_FSGSBASE))
-		next->thread.gsbase = this_cpu_read(this_cpu_off);
-	else if (!kml_mm(next->mm))
+	/* Without FSGSBASE, from a KML task (kml_switch_gsbase() does the rest). */
+	if (!kml_mm(next->mm))
 		prev->thread.gsbase = this_cpu_read(this_cpu_off);
 }
 
+/* Between two KML tasks on the same CPU: two stores and four tests. */
 void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
 {
 	unsigned int cpu = smp_processor_id();
@@ -560,13 +602,14 @@ void __kml_switch_to(struct task_struct *prev, struct task_struct *next)
 		prev->thread.gsbase = 0;
 		prev->thread.kml_cpu = cpu;
 	}
-	if (kml_mm(next->mm)) {
-		if (next->thread.kml_cpu != cpu)
-			kml_direct_rewind(task_pt_regs(next));
-		kml_cpu_enter(!cpu_feature_enabled(X86_FEATURE_FSGSBASE));
-	} else {
+	if (!kml_mm(next->mm)) {
 		kml_cpu_leave(next, false);
+		return;
 	}
+	if (unlikely(next->thread.kml_cpu != cpu))
+		kml_direct_rewind(task_pt_regs(next));
+	if (unlikely(!this_cpu_read(kml_cpu_state)))
+		kml_cpu_enter(!cpu_feature_enabled(X86_FEATURE_FSGSBASE));
 }
 
 /*

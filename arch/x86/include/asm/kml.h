@@ -114,6 +114,9 @@ static __always_inline bool kml_mm(const struct mm_struct *mm)
 	return mm && mm->context.kml;
 }
 
+/* The exit work of the fast system call path (kml.c). */
+int kml_syscall_exit_work(struct pt_regs *regs);
+
 /* entry_kml.S */
 extern const char kml_ist_stubs[];	/* 16 bytes a vector */
 extern const unsigned long kml_ist_text_size;
@@ -214,9 +217,14 @@ static __always_inline bool kml_soft_int(struct pt_regs *regs, int vector)
 static __always_inline void kml_switch_gsbase(struct task_struct *prev,
 					      struct task_struct *next)
 {
-	if (static_branch_unlikely(&kml_active_key) &&
-	    kml_mm(cpu_feature_enabled(X86_FEATURE_FSGSBASE) ? next->mm : prev->mm))
+	if (!static_branch_unlikely(&kml_active_key))
+		return;
+	if (cpu_feature_enabled(X86_FEATURE_FSGSBASE)) {
+		if (kml_mm(next->mm))
+			next->thread.gsbase = this_cpu_read(this_cpu_off);
+	} else if (kml_mm(prev->mm)) {
 		__kml_switch_gsbase(prev, next);
+	}
 }
 
 /*
