@@ -30,6 +30,9 @@
  *   signal_catch      kill() of itself with a handler for the signal:
  *                     the SYSCALL, the delivery, the handler's return
  *                     through rt_sigreturn
+ *   dsignal_catch     the same with kill() made as a direct call (where
+ *                     the page exists): rt_sigreturn puts the direct
+ *                     call's frame back
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
@@ -262,6 +265,16 @@ int main(int argc, char **argv)
 			if (k) {
 				kml_mark_end();
 				report("signal_catch", N);
+			}
+		}
+		for (int k = 0; kml_direct && k < BATCHES + 1; k++) {
+			if (k)
+				kml_mark_begin();
+			for (i = 0; i < N; i++)
+				kml_syscall3(SYS_kill, pid, SIGUSR1, 0);
+			if (k) {
+				kml_mark_end();
+				report("dsignal_catch", N);
 			}
 		}
 	}

@@ -486,6 +486,45 @@ SYM_INNER_LABEL(entry_SYSCALL_64_kml_hwframe, SYM_L_GLOBAL)
 	KML_RETURN_JMP frame=ORIG_RAX
 .Lkml_iret:
 	UNWIND_HINT_REGS
+	/*
+	 * Without RCX to jump through, a frame returns without IRET still
+	 * where the 8 bytes below its stack pointer hold its RIP already
+	 * (kml_return_slot()): RSP minus 8 and RET, which writes nothing.
+	 * That is a direct call's frame that a signal handler's
+	 * rt_sigreturn put back (RCX the entry, as the call left it, the
+	 * return address in the slot below the program's RSP).  With the
+	 * flags restored as KML_RETURN_JMP restores them, every register
+	 * is exact.  Only a frame with the direct call's RCX is tried.
+	 */
+	movq	kml_direct_entry_ip(%rip), %rax
+	cmpq	%rax, RCX(%rsp)
+	jne	.Lkml_iret_now
+	movl	%cs, %eax
+	cmpl	$__KML_CS, %eax
+	jne	.Lkml_iret_now
+	movl	EFLAGS(%rsp), %eax
+	andl	$(X86_EFLAGS_TF | X86_EFLAGS_IF), %eax
+	cmpl	$X86_EFLAGS_IF, %eax
+	jne	.Lkml_iret_now
+	cmpq	$__KML_DS, SS(%rsp)
+	jne	.Lkml_iret_now
+	movq	%rsp, %rdi
+	call	kml_return_slot
+	testb	%al, %al
+	jz	.Lkml_iret_now
+	KML_MITIGATE_EXIT
+	POP_REGS
+	pushq	EFLAGS-ORIG_RAX(%rsp)
+	andq	$~X86_EFLAGS_IF, (%rsp)
+	popfq
+	movq	RSP-ORIG_RAX(%rsp), %rsp
+	leaq	-8(%rsp), %rsp		/* RET's RIP; LEA keeps the flags */
+	sti
+	UNWIND_HINT_FUNC
+	ANNOTATE_UNRET_SAFE
+	ret
+.Lkml_iret_now:
+	UNWIND_HINT_REGS
 	jmp	restore_regs_and_return_to_kernel
 
 SYM_INNER_LABEL(entry_SYSCALL_64_kml_fast, SYM_L_GLOBAL)

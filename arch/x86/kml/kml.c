@@ -762,6 +762,28 @@ void __kml_signal_frame_regs(struct pt_regs *regs)
 	}
 }
 
+/*
+ * The generic exit of entry_kml_syscall.S, for a KML user frame that its
+ * RIP and RCX do not let it return to without IRET: whether the 8 bytes
+ * below the frame's stack pointer hold its RIP already, so that a RET
+ * from there returns exactly (and writes nothing).  After rt_sigreturn a
+ * direct call's frame is so: RCX is the entry, as the call left it, and
+ * the return address is in the slot the call pushed it to.  A slot that
+ * cannot be read without a fault, or holds anything else (a vfork()
+ * child's data, a restart's RIP two bytes back), takes IRET.
+ */
+noinstr bool kml_return_slot(struct pt_regs *regs)
+{
+	unsigned long slot;
+	bool same;
+
+	instrumentation_begin();
+	same = !copy_from_user_nofault(&slot, (void __user *)(regs->sp - 8),
+				       sizeof(slot)) && slot == regs->ip;
+	instrumentation_end();
+	return same;
+}
+
 int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
 			     u16 value)
 {

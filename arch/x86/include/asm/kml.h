@@ -154,6 +154,7 @@ void __kml_cr4_written(unsigned long cr4);
 bool __kml_pgd_keep_exec(pgd_t *pgdp);
 void __kml_signal_regs(struct pt_regs *regs);
 void __kml_signal_frame_regs(struct pt_regs *regs);
+bool kml_return_slot(struct pt_regs *regs);
 int __kml_ptrace_set_segment(struct task_struct *task, unsigned long offset,
 			     u16 value);
 void __kml_regs_written(struct task_struct *task);
