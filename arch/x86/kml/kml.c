@@ -748,10 +748,11 @@ void __kml_signal_regs(struct pt_regs *regs)
 }
 
 /*
- * Signal delivery runs as exit work, in the generic exit already (or the
- * IST stubs' exit), which reloads every register: no work flag to set,
- * whose work would run once more (rseq's, say).  The frame is no longer
- * a direct call's.
+ * Signal delivery runs as exit work, and the exit after it reloads every
+ * register: the generic exit, the IST stubs' exit, or after a fast call's
+ * exit work the generic exit too, since RIP moved (kml_syscall_exit_work()).
+ * No work flag to set, whose work would run once more (rseq's, say).  The
+ * frame is no longer a direct call's.
  */
 void __kml_signal_frame_regs(struct pt_regs *regs)
 {
