@@ -16,7 +16,11 @@
  * with can be found ahead of time by the same search: kml-rwcache writes
  * them to /etc/kml-rewrite.cache, and a segment found there (by build ID)
  * is patched without decoding; libkml-rewrite.so loads Capstone only for
- * a segment that is not.
+ * a segment that is not.  For an object given to it with -I, kml-rwcache
+ * also writes a patched copy of the file, and the rewriter maps the
+ * segment from that copy instead of patching it in place
+ * (kml_rw_map_image()): the text stays a file mapping, which fork()
+ * leaves to the child's faults and every process shares.
  *
  * Forms: libkml-rewrite.so, listed in /etc/ld.so.preload (a KML exec is
  * secure-exec and ignores LD_PRELOAD), and libkml-rewrite.a, linked into
@@ -65,6 +69,7 @@
 unsigned long kml_rewritten;
 unsigned long kml_rw_cached;
 unsigned long kml_rw_searched;
+unsigned long kml_rw_imaged;
 
 static int kml_rw_on;
 static csh kml_cs;
@@ -73,9 +78,13 @@ static csh kml_cs;
  * Capstone.  Linked into libkml-rewrite.a; libkml-rewrite.so loads it
  * only when a segment is not in the site cache (kml_rw_decoder()), since
  * loading it costs an exec more than the cache saves otherwise (1.7 MB of
- * relocated data, 77,000 relocations).
+ * relocated data, 77,000 relocations).  libkml-rewrite-cached.a
+ * (KML_RW_NO_DECODER) has no decoder: it rewrites the objects of the site
+ * cache and leaves the others as they are.  A static program linked with
+ * it carries none of Capstone's data (1.8 MB), which fork() would copy
+ * the page tables of.
  */
-#ifdef KML_RW_STATIC
+#if defined(KML_RW_STATIC) && !defined(KML_RW_NO_DECODER)
 #define kml_cs_open		cs_open
 #define kml_cs_malloc		cs_malloc
 #define kml_cs_disasm_iter	cs_disasm_iter
@@ -110,52 +119,83 @@ static void kml_rw_mark(ElfW(Addr) base)
 }
 
 /*
+ * /proc/self/pagemap, open while the rewriter works (kml_rw_scan()), and
+ * a walk over the entries of [start, end): fn(arg, page, entry) for each
+ * page until it returns nonzero, which the walk returns (0 at the end, -1
+ * when pagemap cannot be read).  An entry tells present (bit 63) and
+ * file-backed (bit 61) pages apart: a page written by anyone (a patch, a
+ * text relocation, a debugger's breakpoint, a uprobe) is anonymous there.
+ */
+#define KML_PM_PRESENT	(1ULL << 63)
+#define KML_PM_FILE	(1ULL << 61)
+
+static int kml_rw_pm_fd = -1;
+
+static int kml_rw_pagemap(uintptr_t start, uintptr_t end,
+			  int (*fn)(void *arg, uintptr_t page, uint64_t pm), void *arg)
+{
+	uint64_t pm[128];
+	uintptr_t page = start & ~4095UL;
+
+	if (kml_rw_pm_fd < 0)
+		kml_rw_pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (kml_rw_pm_fd < 0)
+		return -1;
+	while (page < end) {
+		size_t i, n = (end - page + 4095) / 4096;
+		ssize_t got;
+		int ret;
+
+		if (n > sizeof(pm) / sizeof(pm[0]))
+			n = sizeof(pm) / sizeof(pm[0]);
+		got = pread(kml_rw_pm_fd, pm, n * sizeof(pm[0]), (off_t)(page / 4096 * sizeof(pm[0])));
+		if (got <= 0)
+			return -1;
+		n = (size_t)got / sizeof(pm[0]);
+		for (i = 0; i < n; i++, page += 4096) {
+			ret = fn(arg, page, pm[i]);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/*
  * The search read every page of a segment, so all of them are mapped now,
  * and the patches gave the mapping an anon_vma.  From then on fork()
  * copies every present page-table entry of the mapping (one without
  * anonymous pages it leaves to be faulted in by the child).  Drop the
  * entries of the pages that are still the file's, so that only the pages
  * in use come back (fork+exit of kbench.shim: 4% fewer instructions).
- * /proc/self/pagemap tells them apart: present, and file-backed (bit 61);
- * a page written by anyone (a patch, a text relocation, a debugger) is
- * anonymous there and is kept.
  */
-#define KML_PM_PRESENT	(1ULL << 63)
-#define KML_PM_FILE	(1ULL << 61)
+struct kml_rw_run {
+	uintptr_t start;	/* of the pages to drop, 0 for none */
+	uintptr_t next;		/* the page after the last one seen */
+};
+
+static int kml_rw_drop_page(void *arg, uintptr_t page, uint64_t pm)
+{
+	struct kml_rw_run *r = arg;
+	int drop = (pm & (KML_PM_PRESENT | KML_PM_FILE)) == (KML_PM_PRESENT | KML_PM_FILE);
+
+	if (drop && !r->start)
+		r->start = page;
+	if (!drop && r->start) {
+		madvise((void *)r->start, page - r->start, MADV_DONTNEED);
+		r->start = 0;
+	}
+	r->next = page + 4096;
+	return 0;
+}
 
 static void kml_rw_drop(uintptr_t start, uintptr_t end)
 {
-	uint64_t pm[256];
-	uintptr_t page = start & ~4095UL, run = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	struct kml_rw_run r = { 0, 0 };
 
-	if (fd < 0)
-		return;
-	while (page < end) {
-		size_t i, n = (end - page + 4095) / 4096;
-		ssize_t got;
-
-		if (n > sizeof(pm) / sizeof(pm[0]))
-			n = sizeof(pm) / sizeof(pm[0]);
-		got = pread(fd, pm, n * sizeof(pm[0]), (off_t)(page / 4096 * sizeof(pm[0])));
-		if (got <= 0)
-			break;
-		n = (size_t)got / sizeof(pm[0]);
-		for (i = 0; i < n; i++, page += 4096) {
-			int drop = (pm[i] & (KML_PM_PRESENT | KML_PM_FILE)) ==
-				   (KML_PM_PRESENT | KML_PM_FILE);
-
-			if (drop && !run)
-				run = page;
-			if (!drop && run) {
-				madvise((void *)run, page - run, MADV_DONTNEED);
-				run = 0;
-			}
-		}
-	}
-	if (run)
-		madvise((void *)run, page - run, MADV_DONTNEED);
-	close(fd);
+	kml_rw_pagemap(start, end, kml_rw_drop_page, &r);
+	if (r.start)
+		madvise((void *)r.start, r.next - r.start, MADV_DONTNEED);
 }
 
 /*
@@ -561,6 +601,7 @@ struct kml_rw_obj {
 	struct kml_rw_starts fn;
 	const uint8_t *id;
 	size_t idlen;
+	int textrel;		/* DT_TEXTREL: its text is relocated at load */
 };
 
 #define KML_RW_ID_MAX	32
@@ -591,6 +632,18 @@ static void kml_rw_build_id(struct kml_rw_obj *o, const ElfW(Phdr) *ph)
 	}
 }
 
+/* Whether the object's dynamic section asks for text relocations. */
+static void kml_rw_textrel(struct kml_rw_obj *o, const ElfW(Phdr) *ph)
+{
+	const ElfW(Dyn) *d = (const ElfW(Dyn) *)(o->base + ph->p_vaddr);
+	size_t i, n = ph->p_filesz / sizeof(*d);
+
+	for (i = 0; i < n && d[i].d_tag != DT_NULL; i++)
+		if (d[i].d_tag == DT_TEXTREL ||
+		    (d[i].d_tag == DT_FLAGS && (d[i].d_un.d_val & DF_TEXTREL)))
+			o->textrel = 1;
+}
+
 static void kml_rw_obj_init(struct kml_rw_obj *o, ElfW(Addr) base, const ElfW(Phdr) *ph,
 			    int phnum)
 {
@@ -605,7 +658,36 @@ static void kml_rw_obj_init(struct kml_rw_obj *o, ElfW(Addr) base, const ElfW(Ph
 			kml_rw_starts((const uint8_t *)(base + ph[i].p_vaddr), ph[i].p_memsz, &o->fn);
 		if (ph[i].p_type == PT_NOTE && !o->id)
 			kml_rw_build_id(o, &ph[i]);
+		if (ph[i].p_type == PT_DYNAMIC)
+			kml_rw_textrel(o, &ph[i]);
 	}
+}
+
+/*
+ * Whether segment i of o may be mapped from a patched copy of the file:
+ * an executable segment of file bytes only (p_filesz == p_memsz) whose
+ * pages hold no other segment (ld.so maps each segment over the pages of
+ * the one before), in an object whose text is not relocated at load.
+ * The copy then gives, page for page, what ld.so mapped there, but for
+ * the sites.
+ */
+static int kml_rw_image_ok(const struct kml_rw_obj *o, int i)
+{
+	const ElfW(Phdr) *ph = &o->ph[i];
+	uintptr_t lo = ph->p_vaddr & ~4095UL, hi = (ph->p_vaddr + ph->p_filesz + 4095) & ~4095UL;
+	int k;
+
+	if (o->textrel || ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !ph->p_filesz ||
+	    ph->p_filesz != ph->p_memsz || (ph->p_vaddr & 4095) != (ph->p_offset & 4095))
+		return 0;
+	for (k = 0; k < o->phnum; k++) {
+		const ElfW(Phdr) *q = &o->ph[k];
+
+		if (k != i && q->p_type == PT_LOAD && q->p_memsz &&
+		    (q->p_vaddr & ~4095UL) < hi && ((q->p_vaddr + q->p_memsz + 4095) & ~4095UL) > lo)
+			return 0;
+	}
+	return 1;
 }
 
 /*
@@ -615,8 +697,9 @@ static void kml_rw_obj_init(struct kml_rw_obj *o, ElfW(Addr) base, const ElfW(Ph
  * entries one after the other, each followed by its sites, offsets into
  * the segment in ascending order; native byte order:
  *
- *   struct kml_rwc_head    "KMLRWC1", the number of entries
- *   struct kml_rwc_ent     build ID, segment p_vaddr and p_filesz, sites
+ *   struct kml_rwc_head    "KMLRWC2", the number of entries
+ *   struct kml_rwc_ent     build ID, segment p_vaddr and p_filesz, flags,
+ *                          sites
  *   uint32_t[nsites]
  *
  * It says where code that runs at CPL 0 gets written, so it is trusted
@@ -625,9 +708,19 @@ static void kml_rw_obj_init(struct kml_rw_obj *o, ElfW(Addr) base, const ElfW(Ph
  * bytes; a site that does not hold 0f 05 all the same (a file changed
  * without a new ID) makes the rewriter drop the entry and search the
  * segment.
+ *
+ * KML_RWC_IMAGE in an entry's flags: kml-rwcache also wrote the object's
+ * patched copy, the file with "call *%rax" at every site of this
+ * segment, as /etc/kml-rewrite.cache.d/<build ID in hex>.  The rewriter
+ * maps the segment from it (kml_rw_map_image()), trusted on the same
+ * terms, the directory too.  The copy stands for the object on its build
+ * ID alone, without the check of the sites: that would read every page
+ * that holds one.  A file changed without a new build ID needs a
+ * new cache (kml-rwcache), as ld.so.cache does for a new library.
  */
-#define KML_RWC_MAGIC	"KMLRWC1"
+#define KML_RWC_MAGIC	"KMLRWC2"
 #define KML_RWC_MAX	(64 << 20)
+#define KML_RWC_IMAGE	1U
 
 struct kml_rwc_head {
 	char magic[8];
@@ -641,6 +734,8 @@ struct kml_rwc_ent {
 	uint32_t nsites;
 	uint64_t vaddr;
 	uint64_t filesz;
+	uint32_t flags;			/* KML_RWC_IMAGE */
+	uint32_t zero;
 };
 
 /* The key of segment ph of o, as an entry without sites. */
@@ -667,6 +762,13 @@ static const char *kml_rwc_path = "/etc/kml-rewrite.cache";
 static const uint8_t *kml_rwc;
 static size_t kml_rwc_size;
 
+/* Whether fd is a regular file or directory of root's that only root may write. */
+static int kml_rwc_trusted(int fd, struct stat *st)
+{
+	return !fstat(fd, st) && (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
+	       st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
 static void kml_rwc_open(void)
 {
 	struct kml_rwc_head h;
@@ -676,8 +778,7 @@ static void kml_rwc_open(void)
 
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) || st.st_size < (off_t)sizeof(h) ||
+	if (!kml_rwc_trusted(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(h) ||
 	    st.st_size > KML_RWC_MAX) {
 		close(fd);
 		return;
@@ -696,6 +797,34 @@ static void kml_rwc_open(void)
 }
 
 /*
+ * The entry of segment ph of o, into *e: the offset of its sites in the
+ * cache, or 0 for none cached (or a cache that ends inside the entry).
+ */
+static size_t kml_rwc_lookup(const struct kml_rw_obj *o, const ElfW(Phdr) *ph,
+			     struct kml_rwc_ent *e)
+{
+	struct kml_rwc_head h;
+	struct kml_rwc_ent want;
+	size_t off = sizeof(h);
+	uint32_t i;
+
+	if (!kml_rwc || !o->id)
+		return 0;
+	kml_rwc_key(o, ph, &want);
+	memcpy(&h, kml_rwc, sizeof(h));
+	for (i = 0; i < h.n; i++, off += sizeof(*e) + 4 * (size_t)e->nsites) {
+		if (kml_rwc_size - off < sizeof(*e))
+			return 0;
+		memcpy(e, kml_rwc + off, sizeof(*e));
+		if (e->nsites > (kml_rwc_size - off - sizeof(*e)) / 4)
+			return 0;
+		if (kml_rwc_same(e, &want))
+			return off + sizeof(*e);
+	}
+	return 0;
+}
+
+/*
  * The cached sites of segment ph of o, loaded at [start, start + size),
  * into *sitesp (malloc()ed): how many, or -1 for none cached (or an entry
  * that does not fit these bytes, or no memory).
@@ -703,45 +832,115 @@ static void kml_rwc_open(void)
 static long kml_rwc_sites(const struct kml_rw_obj *o, const ElfW(Phdr) *ph, const uint8_t *start,
 			  size_t size, uint8_t ***sitesp)
 {
-	struct kml_rwc_head h;
-	struct kml_rwc_ent e, want;
-	size_t off = sizeof(h);
-	uint32_t i, k;
+	struct kml_rwc_ent e;
+	size_t off = kml_rwc_lookup(o, ph, &e);
+	uint8_t **sites;
+	uint32_t k;
 
 	*sitesp = NULL;
-	if (!kml_rwc || !o->id)
+	if (!off)
 		return -1;
-	kml_rwc_key(o, ph, &want);
-	memcpy(&h, kml_rwc, sizeof(h));
-	for (i = 0; i < h.n; i++, off += sizeof(e) + 4 * (size_t)e.nsites) {
-		uint8_t **sites;
+	sites = malloc(((size_t)e.nsites + 1) * sizeof(*sites));
+	if (!sites)
+		return -1;
+	for (k = 0; k < e.nsites; k++) {
+		uint32_t at;
 
-		if (kml_rwc_size - off < sizeof(e))
+		memcpy(&at, kml_rwc + off + 4 * (size_t)k, sizeof(at));
+		if (size < 2 || at > size - 2 || (k && (uint8_t *)start + at <= sites[k - 1]) ||
+		    start[at] != 0x0f || start[at + 1] != 0x05) {
+			free(sites);
 			return -1;
-		memcpy(&e, kml_rwc + off, sizeof(e));
-		if (e.nsites > (kml_rwc_size - off - sizeof(e)) / 4)
-			return -1;
-		if (!kml_rwc_same(&e, &want))
-			continue;
-		sites = malloc(((size_t)e.nsites + 1) * sizeof(*sites));
-		if (!sites)
-			return -1;
-		for (k = 0; k < e.nsites; k++) {
-			uint32_t at;
-
-			memcpy(&at, kml_rwc + off + sizeof(e) + 4 * (size_t)k, sizeof(at));
-			if (size < 2 || at > size - 2 || (k && (uint8_t *)start + at <= sites[k - 1]) ||
-			    start[at] != 0x0f || start[at + 1] != 0x05) {
-				free(sites);
-				return -1;
-			}
-			sites[k] = (uint8_t *)start + at;
 		}
-		*sitesp = sites;
-		return (long)e.nsites;
+		sites[k] = (uint8_t *)start + at;
 	}
-	return -1;
+	*sitesp = sites;
+	return (long)e.nsites;
 }
+
+/*
+ * The directory of the patched copies, open while the rewriter works
+ * (kml_rw_scan()), if it is root's and only root may write it.
+ */
+static int kml_rwc_dir_fd = -1;
+
+static int kml_rwc_dir(void)
+{
+	char path[256];
+	struct stat st;
+
+	if (kml_rwc_dir_fd >= 0)
+		return kml_rwc_dir_fd;
+	if (snprintf(path, sizeof(path), "%s.d", kml_rwc_path) >= (int)sizeof(path))
+		return -1;
+	kml_rwc_dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (kml_rwc_dir_fd >= 0 && (!kml_rwc_trusted(kml_rwc_dir_fd, &st) || !S_ISDIR(st.st_mode))) {
+		close(kml_rwc_dir_fd);
+		kml_rwc_dir_fd = -1;
+	}
+	return kml_rwc_dir_fd;
+}
+
+/* The name of o's patched copy in that directory: its build ID in hex. */
+static void kml_rwc_image_name(const struct kml_rw_obj *o, char name[2 * KML_RW_ID_MAX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < o->idlen; i++) {
+		name[2 * i] = hex[o->id[i] >> 4];
+		name[2 * i + 1] = hex[o->id[i] & 15];
+	}
+	name[2 * o->idlen] = 0;
+}
+
+static int kml_rw_written_page(void *arg __attribute__((unused)),
+			       uintptr_t page __attribute__((unused)), uint64_t pm)
+{
+	return (pm & (KML_PM_PRESENT | KML_PM_FILE)) == KML_PM_PRESENT;
+}
+
+/*
+ * Map segment i of o, as ld.so mapped it, from the object's patched copy
+ * (KML_RWC_IMAGE): 1 if done, else 0 and nothing changed.  Not where a
+ * page of the segment was written already (a debugger's breakpoint, a
+ * uprobe): the copy would lose it.  The new mapping replaces the old one
+ * whole, in one mmap() under the mm's lock, so no thread sees the range
+ * unmapped, and it needs no new VMA.  The bytes stay those of the file
+ * but for the sites, which go from 0f 05 to ff d0, so code of the
+ * segment that runs meanwhile (the mmap() wrapper of libc, when this is
+ * libc's text) returns to the same instructions; no page is writable and
+ * executable at any time.
+ */
+static int kml_rw_map_image(const struct kml_rw_obj *o, int i)
+{
+	const ElfW(Phdr) *ph = &o->ph[i];
+	uintptr_t lo = (o->base + ph->p_vaddr) & ~4095UL;
+	size_t len = ((o->base + ph->p_vaddr + ph->p_filesz + 4095) & ~4095UL) - lo;
+	int prot = PROT_EXEC | (ph->p_flags & PF_R ? PROT_READ : 0);
+	char name[2 * KML_RW_ID_MAX + 1];
+	struct stat st;
+	int dir = kml_rwc_dir(), fd;
+	void *p;
+
+	if (dir < 0 || (ph->p_flags & PF_W) || !kml_rw_image_ok(o, i) ||
+	    kml_rw_pagemap(lo, lo + len, kml_rw_written_page, NULL))
+		return 0;
+	kml_rwc_image_name(o, name);
+	fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	if (!kml_rwc_trusted(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < ph->p_offset + ph->p_filesz) {
+		close(fd);
+		return 0;
+	}
+	p = mmap((void *)lo, len, prot, MAP_PRIVATE | MAP_FIXED, fd, (off_t)(ph->p_offset & ~4095UL));
+	close(fd);
+	return p == (void *)lo;
+}
+
+#define KML_RW_PH_STACK	16
 
 /* Set when an object waits for the decoder (kml_rw_scan()). */
 static int kml_rw_need_decoder;
@@ -752,24 +951,34 @@ static int kml_rw_exec_segment(const ElfW(Phdr) *ph)
 }
 
 /*
- * Rewrite each executable segment of o with its sites: from the cache,
- * else by kml_rw_find().  Without the decoder, an object that is not
+ * Rewrite each executable segment of o: map it from the object's patched
+ * copy where the cache says there is one, else patch its sites, from the
+ * cache or by kml_rw_find().  Without the decoder, an object that is not
  * wholly in the cache is left for the second round (kml_rw_scan());
  * returns 0 then, else 1.
  */
 static int kml_rw_segments(const struct kml_rw_obj *o)
 {
-	uint8_t ***sites = calloc(o->phnum, sizeof(*sites));
-	long *n = calloc(o->phnum, sizeof(*n));
+	/* On the stack for the usual few program headers: no heap to start */
+	uint8_t **sites_s[KML_RW_PH_STACK] = { NULL };
+	long n_s[KML_RW_PH_STACK] = { 0 };
+	int heap = o->phnum > KML_RW_PH_STACK;
+	uint8_t ***sites = heap ? calloc(o->phnum, sizeof(*sites)) : sites_s;
+	long *n = heap ? calloc(o->phnum, sizeof(*n)) : n_s;
 	int i, ret = 1;
 
 	if (!sites || !n)
 		goto out;
 	for (i = 0; i < o->phnum; i++) {
 		const ElfW(Phdr) *ph = &o->ph[i];
+		struct kml_rwc_ent e;
 
 		if (!kml_rw_exec_segment(ph))
 			continue;
+		if (kml_rwc_lookup(o, ph, &e) && (e.flags & KML_RWC_IMAGE)) {
+			n[i] = -2;	/* the copy, else the cached sites */
+			continue;
+		}
 		n[i] = kml_rwc_sites(o, ph, (const uint8_t *)(o->base + ph->p_vaddr), ph->p_filesz,
 				     &sites[i]);
 		if (n[i] < 0 && !kml_cs) {
@@ -784,6 +993,15 @@ static int kml_rw_segments(const struct kml_rw_obj *o)
 
 		if (!kml_rw_exec_segment(ph))
 			continue;
+		if (n[i] == -2) {
+			if (kml_rw_map_image(o, i)) {
+				kml_rw_imaged++;
+				continue;
+			}
+			n[i] = kml_rwc_sites(o, ph, (const uint8_t *)start, ph->p_filesz, &sites[i]);
+			if (n[i] < 0 && !kml_cs)
+				continue;	/* left as it is: SYSCALL works */
+		}
 		if (n[i] >= 0) {
 			kml_rw_cached++;
 		} else {
@@ -798,8 +1016,10 @@ static int kml_rw_segments(const struct kml_rw_obj *o)
 out:
 	for (i = 0; sites && i < o->phnum; i++)
 		free(sites[i]);
-	free(sites);
-	free(n);
+	if (heap) {
+		free(sites);
+		free(n);
+	}
 	return ret;
 }
 
@@ -853,6 +1073,9 @@ static int kml_rw_decoder(void)
 	if (failed)
 		return -1;
 	failed = 1;
+#ifdef KML_RW_NO_DECODER
+	return -1;
+#endif
 #ifndef KML_RW_STATIC
 	h = kml_rw_real_dlopen(KML_CAPSTONE, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
@@ -886,6 +1109,11 @@ static void kml_rw_scan(void)
 	dl_iterate_phdr(kml_rw_object, NULL);
 	if (kml_rw_need_decoder && !kml_rw_decoder())
 		dl_iterate_phdr(kml_rw_object, NULL);
+	if (kml_rw_pm_fd >= 0)
+		close(kml_rw_pm_fd);
+	if (kml_rwc_dir_fd >= 0)
+		close(kml_rwc_dir_fd);
+	kml_rw_pm_fd = kml_rwc_dir_fd = -1;
 }
 
 __attribute__((constructor(101))) static void kml_rw_init(void)

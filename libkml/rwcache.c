@@ -3,7 +3,7 @@
  * kml-rwcache: writes the rewriter's site cache (libkml/rewrite.c,
  * /etc/kml-rewrite.cache) for a set of ELF objects.
  *
- *   kml-rwcache OUT FILE...
+ *   kml-rwcache OUT [-I] FILE [[-I] FILE]...
  *
  * Each file is mapped as ld.so would map it and each executable segment
  * searched by kml_rw_find(), the rewriter's own search, with the file's
@@ -15,6 +15,15 @@
  * but a new build's sites are only found by searching.  OUT is written
  * whole and renamed into place, mode 0644; it must be owned by root
  * (the rewriter ignores it otherwise).
+ *
+ * -I before a file: also write its patched copy, the whole file with
+ * "call *%rax" at every site of each executable segment that the
+ * rewriter can map from it (kml_rw_image_ok()), as OUT.d/<build ID in
+ * hex>, mode 0644, and mark those entries KML_RWC_IMAGE.  The rewriter
+ * then maps such a segment from the copy instead of patching it in
+ * place, so it stays a file mapping that processes share and fork()
+ * does not copy; /proc/PID/maps names the copy.  A copy is as large as
+ * its file: worth it for the libraries and programs that run often.
  */
 #define KML_RW_STATIC
 #include "rewrite.c"
@@ -126,15 +135,66 @@ static int kml_rwc_have(const struct kml_rwc_ent *e)
 }
 
 /*
- * Append the entries of one object to out; how many, or -1 when it is
- * left out (why in *why) or on an error.
+ * Write the patched copy of f, o's file, into dir: the file with ff d0 at
+ * the sites[i][0..n[i]) of each segment i with image[i]; 0 or -1.
  */
-static long kml_rwc_object(const char *path, FILE *out, long *nsites, const char **why)
+static int kml_rwc_copy(const char *dir, const struct kml_rwc_file *f,
+			const struct kml_rw_obj *o, uint8_t ***sites, const long *n,
+			const int *image)
+{
+	char name[2 * KML_RW_ID_MAX + 1], path[4096], tmp[4096];
+	uint8_t *copy = malloc(f->size);
+	int i, fd, bad;
+	long k;
+
+	if (!copy)
+		return -1;
+	memcpy(copy, f->file, f->size);
+	for (i = 0; i < o->phnum; i++) {
+		const ElfW(Phdr) *ph = &o->ph[i];
+
+		for (k = 0; image[i] && k < n[i]; k++) {
+			size_t at = ph->p_offset + (size_t)(sites[i][k] - (f->base + ph->p_vaddr));
+
+			copy[at] = 0xff;
+			copy[at + 1] = 0xd0;
+		}
+	}
+	kml_rwc_image_name(o, name);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		free(copy);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		free(copy);
+		return -1;
+	}
+	bad = write(fd, copy, f->size) != (ssize_t)f->size || fchmod(fd, 0644);
+	bad |= close(fd) != 0;
+	free(copy);
+	if (bad || rename(tmp, path)) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Append the entries of one object to out, and with dir (-I) write its
+ * patched copy there; how many entries, or -1 when it is left out (why in
+ * *why) or on an error.
+ */
+static long kml_rwc_object(const char *path, const char *dir, FILE *out, long *nsites,
+			   const char **why)
 {
 	struct kml_rwc_file f;
 	struct kml_rw_obj o;
-	long n = 0;
-	int i;
+	struct kml_rwc_ent *e = NULL;
+	uint8_t ***sites = NULL;
+	long *n = NULL, ret = 0;
+	int *image = NULL, i, copy = 0;
 
 	*why = "not an x86-64 ELF object";
 	if (kml_rwc_load(path, &f))
@@ -146,42 +206,72 @@ static long kml_rwc_object(const char *path, FILE *out, long *nsites, const char
 		return -1;
 	}
 	*why = "out of memory or a write error";
+	e = calloc(o.phnum, sizeof(*e));
+	sites = calloc(o.phnum, sizeof(*sites));
+	n = calloc(o.phnum, sizeof(*n));
+	image = calloc(o.phnum, sizeof(*image));
+	if (!e || !sites || !n || !image) {
+		ret = -1;
+		goto out;
+	}
 	for (i = 0; i < o.phnum; i++) {
 		const ElfW(Phdr) *ph = &o.ph[i];
-		struct kml_rwc_ent e;
-		uint8_t **sites;
-		long k, got;
 
+		n[i] = -1;
 		if (!kml_rw_exec_segment(ph))
 			continue;
-		kml_rwc_key(&o, ph, &e);
-		if (kml_rwc_have(&e))
+		kml_rwc_key(&o, ph, &e[i]);
+		if (kml_rwc_have(&e[i]))
 			continue;
-		got = kml_rw_find(f.base + ph->p_vaddr, ph->p_filesz, &o.fn, &sites);
-		if (got < 0) {
-			n = -1;
-			break;
+		n[i] = kml_rw_find(f.base + ph->p_vaddr, ph->p_filesz, &o.fn, &sites[i]);
+		if (n[i] < 0) {
+			ret = -1;
+			goto out;
 		}
-		e.nsites = (uint32_t)got;
-		fwrite(&e, sizeof(e), 1, out);
-		for (k = 0; k < got; k++) {
-			uint32_t at = (uint32_t)(sites[k] - (f.base + ph->p_vaddr));
+		image[i] = dir && n[i] > 0 && kml_rw_image_ok(&o, i);
+		copy |= image[i];
+	}
+	if (copy && kml_rwc_copy(dir, &f, &o, sites, n, image)) {
+		*why = "its patched copy could not be written";
+		ret = -1;
+		goto out;
+	}
+	for (i = 0; i < o.phnum; i++) {
+		long k;
+
+		if (n[i] < 0)
+			continue;
+		e[i].nsites = (uint32_t)n[i];
+		e[i].flags = image[i] ? KML_RWC_IMAGE : 0;
+		fwrite(&e[i], sizeof(e[i]), 1, out);
+		for (k = 0; k < n[i]; k++) {
+			uint32_t at = (uint32_t)(sites[i][k] - (f.base + o.ph[i].p_vaddr));
 
 			fwrite(&at, sizeof(at), 1, out);
 		}
-		free(sites);
-		*nsites += got;
-		n++;
+		*nsites += n[i];
+		ret++;
 	}
+out:
+	for (i = 0; sites && i < o.phnum; i++)
+		free(sites[i]);
+	free(sites);
+	free(n);
+	free(image);
+	free(e);
 	kml_rwc_unload(&f);
-	return ferror(out) ? -1 : n;
+	return ferror(out) ? -1 : ret;
 }
 
-/* Write the cache for files[0..nfiles) to path; 0 or -1. */
+/*
+ * Write the cache for files[0..nfiles) to path, and the patched copy of
+ * each file that follows a "-I" to path.d/; 0 or -1.
+ */
 static int kml_rwc_write(const char *path, char **files, int nfiles, int quiet)
 {
 	struct kml_rwc_head h = { .magic = KML_RWC_MAGIC };
-	char tmp[4096];
+	char tmp[4096], dir[4096];
+	int image = 0, images = 0;
 	long nsites = 0;
 	unsigned long left = kml_rw_redzone;
 	FILE *out;
@@ -190,7 +280,8 @@ static int kml_rwc_write(const char *path, char **files, int nfiles, int quiet)
 	kml_rwc_nkeys = 0;
 	if (!kml_cs && cs_open(CS_ARCH_X86, CS_MODE_64, &kml_cs) != CS_ERR_OK)
 		return -1;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp) ||
+	    snprintf(dir, sizeof(dir), "%s.d", path) >= (int)sizeof(dir))
 		return -1;
 	out = fopen(tmp, "wbe");
 	if (!out)
@@ -198,8 +289,19 @@ static int kml_rwc_write(const char *path, char **files, int nfiles, int quiet)
 	fwrite(&h, sizeof(h), 1, out);
 	for (i = 0; i < nfiles; i++) {
 		const char *why;
-		long n = kml_rwc_object(files[i], out, &nsites, &why);
+		long n;
 
+		if (!strcmp(files[i], "-I")) {
+			image = 1;
+			continue;
+		}
+		if (image && !images++ && mkdir(dir, 0755) && errno != EEXIST) {
+			fclose(out);
+			unlink(tmp);
+			return -1;
+		}
+		n = kml_rwc_object(files[i], image ? dir : NULL, out, &nsites, &why);
+		image = 0;
 		if (n >= 0) {
 			h.n += (uint32_t)n;
 			continue;
@@ -227,7 +329,7 @@ static int kml_rwc_write(const char *path, char **files, int nfiles, int quiet)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: kml-rwcache OUT FILE...\n");
+		fprintf(stderr, "usage: kml-rwcache OUT [-I] FILE [[-I] FILE]...\n");
 		return 2;
 	}
 	if (kml_rwc_write(argv[1], argv + 2, argc - 2, 0)) {

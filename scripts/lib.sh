@@ -25,11 +25,16 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 say() { printf '[kml] %s\n' "$*" >&2; }
 die() { printf '[kml] ERROR: %s\n' "$*" >&2; exit 1; }
 step() { printf '\n[kml] === %s\n' "$*" >&2; }
-# elf_files DIR [SKIP]: the ELF files under DIR, sorted; directories
-# named SKIP are left out.
+# elf_files DIR [SKIP]...: the ELF files under DIR, sorted; directories
+# named SKIP are left out, and always the rewriter's patched copies
+# (kml-rewrite.cache.d: the same objects again, but patched).
 elf_files() {
-	local f
-	find "$1" ${2:+-name "$2" -prune -o} -type f -print | LC_ALL=C sort | while read -r f; do
+	local f d=$1 skip=(-name kml-rewrite.cache.d -prune -o)
+	shift
+	for f in "$@"; do
+		skip+=(-name "$f" -prune -o)
+	done
+	find "$d" "${skip[@]}" -type f -print | LC_ALL=C sort | while read -r f; do
 		if [ "$(head -c4 "$f" | od -An -c | tr -d ' ')" = 177ELF ]; then
 			printf '%s\n' "$f"
 		fi

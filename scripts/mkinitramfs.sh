@@ -46,7 +46,7 @@ build() {	# output source flags...
 	shift 2
 	local dep stale=
 	[ -e "$OUT/$out" ] || stale=1
-	for dep in "$G/$src" "$G/kt.h" "$G/kt-regs.h" ${LK:+"$LK/libkml.a" "$LK/libkml-rewrite.a"}; do
+	for dep in "$G/$src" "$G/kt.h" "$G/kt-regs.h" ${LK:+"$LK/libkml.a" "$LK/libkml-rewrite.a" "$LK/libkml-rewrite-cached.a"}; do
 		[ "$dep" -nt "$OUT/$out" ] && stale=1
 	done
 	if [ -n "$stale" ]; then
@@ -121,10 +121,13 @@ build kt-hello-dynamic hello.c -DKT_DYNAMIC
 build kt-threads threads.c -pthread
 # The benchmarks (tests/bench): kbench plain and through the shim, and
 # the program its fork_exec runs; build() with tests/bench as source dir.
+# kbench.shim is in the site cache, with a patched copy: it links the
+# rewriter without the decoder (libkml-rewrite-cached.a), so that it
+# carries none of Capstone's data; the tests' .shim programs keep it.
 B=$KML_TOP/tests/bench
 G=$B build kbench kbench.c -static -I"$KML_TOP/tests/cost"
-G=$B build kbench.shim kbench.c -static -I"$KML_TOP/tests/cost" -Wl,--eh-frame-hdr -Wl,--whole-archive "$LK/libkml-rewrite.a" "$LK/libkml.a" \
-	-Wl,--no-whole-archive -lcapstone
+G=$B build kbench.shim kbench.c -static -I"$KML_TOP/tests/cost" -Wl,--eh-frame-hdr -Wl,--whole-archive "$LK/libkml-rewrite-cached.a" "$LK/libkml.a" \
+	-Wl,--no-whole-archive
 G=$B build kb-nop nop.c -static
 G=$B build kb-nop-dyn nop.c
 G=$B build kb-mark mark.c -static -I"$KML_TOP/tests/cost"
@@ -269,11 +272,28 @@ fi
 # The rewriter's site cache (libkml/rwcache.c) for every ELF object of the
 # image, and the tool, for programs added later.  Objects without a build
 # ID are left out (libkt-dl.so, on purpose); the rewriter searches them.
+# The shared libraries and the benchmark's programs also get patched
+# copies (-I, first: an object's first mention decides), which the
+# rewriter maps instead of patching their text in place; the guest tests'
+# own programs are patched in place, so both ways stay tested.
 cp "$LK/kml-rwcache" "$ROOT/bin/kml-rwcache"
 mapfile -t elfs < <(cd "$ROOT" && elf_files .)
-(cd "$ROOT" && "$LK/kml-rwcache" etc/kml-rewrite.cache "${elfs[@]}") 2>&1 | sed 's/^kml-rwcache: /[kml] rwcache: /' >&2 ||
+rwc_args=()
+for f in "${elfs[@]}"; do
+	case $f in
+	*.so | *.so.* | */kbench.shim | */kb-nop-dyn) rwc_args+=(-I "$f") ;;
+	esac
+done
+for f in "${elfs[@]}"; do
+	case $f in
+	*.so | *.so.* | */kbench.shim | */kb-nop-dyn) ;;
+	*) rwc_args+=("$f") ;;
+	esac
+done
+(cd "$ROOT" && "$LK/kml-rwcache" etc/kml-rewrite.cache "${rwc_args[@]}") 2>&1 | sed 's/^kml-rwcache: /[kml] rwcache: /' >&2 ||
 	die "kml-rwcache failed"
 [ -s "$ROOT/etc/kml-rewrite.cache" ] || die "kml-rwcache wrote no etc/kml-rewrite.cache"
+[ -d "$ROOT/etc/kml-rewrite.cache.d" ] || die "kml-rwcache wrote no patched copies"
 
 cat > "$ROOT/etc/passwd" <<PW
 root:x:0:0:root:/root:/bin/sh

@@ -5,19 +5,38 @@
  * dlopen()ed later become "call *%rax" (ff d0) and the calls go through
  * the direct-call entry (/sys/kernel/kml/direct_calls grows); in a normal
  * process nothing changes.  The program and libc are in the image's site
- * cache (/etc/kml-rewrite.cache, by build ID) and are patched from it;
- * libkt-dl.so has no build ID, so the rewriter searches it with Capstone,
- * which it loads only then.  Run only with the preload in place.
+ * cache (/etc/kml-rewrite.cache, by build ID).  The program is patched in
+ * place from it; libc (and ld.so), given to kml-rwcache with -I, are
+ * mapped from their patched copies in /etc/kml-rewrite.cache.d, so no
+ * page of their text is a private copy.  libkt-dl.so has no build ID, so
+ * the rewriter searches it with Capstone, which it loads only then.  Run
+ * only with the preload in place.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "kt.h"
+
+/*
+ * Pages of text that nothing runs or reads: the program's text is patched
+ * in place, and the rewriter must leave pages it did not change to the
+ * file, unmapped where it read them.  More than the kernel's fault-around
+ * (16 pages) maps next to the code that runs.
+ */
+__asm__(".text\n"
+	".balign 4096\n"
+	"kt_unused_text:\n\t"
+	".fill 64 * 4096, 1, 0xcc\n");
 
 /* A SYSCALL of the program itself, at the global kt_main_site. */
 long kt_main_getppid(void);
@@ -89,37 +108,73 @@ static int mapped(const char *name)
 	return found;
 }
 
-/*
- * libc's executable mappings: how many, how many pages, how many of them
- * are mapped from the file and how many are private copies (the patched
- * ones).  The rewriter must leave the text one mapping (fork() duplicates
- * each), and since its sweep reads every page it must unmap the ones it
- * did not change (fork() copies their page-table entries).
- */
-static void libc_text_pages(long *maps_n, long *total, long *file, long *anon)
+/* The executable segment of the loaded object whose name contains name ("" for the program). */
+struct seg {
+	const char *name;
+	uintptr_t lo, hi;
+};
+
+static int find_seg(struct dl_phdr_info *info, size_t size, void *data)
 {
-	char line[512];
+	struct seg *sg = data;
+	int i;
+
+	(void)size;
+	if (sg->hi || (*sg->name ? !strstr(info->dlpi_name, sg->name) : *info->dlpi_name != 0))
+		return 0;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			sg->lo = (info->dlpi_addr + ph->p_vaddr) & ~4095UL;
+			sg->hi = info->dlpi_addr + ph->p_vaddr + ph->p_filesz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The executable mappings over an object's text: how many, how many
+ * pages, how many of them are mapped from a file and how many are private
+ * copies (the patched ones), and the file the first names.  The rewriter
+ * must leave the text one mapping (fork() duplicates each); where it
+ * patches in place, its sweep reads every page, so it must unmap the
+ * ones it did not change (fork() copies their page-table entries); where
+ * it maps the object's patched copy, no page is a private copy.
+ */
+struct text {
+	long maps_n, total, file, anon;
+	char path[256];
+};
+
+static void text_pages(const char *name, struct text *t)
+{
+	char line[512], path[256];
+	struct seg sg = { name, 0, 0 };
 	FILE *maps = fopen("/proc/self/maps", "r");
 	int pm = open("/proc/self/pagemap", O_RDONLY);
 	unsigned long lo, hi, a;
 	uint64_t e;
 
-	*maps_n = *total = *file = *anon = 0;
-	while (maps && pm >= 0 && fgets(line, sizeof(line), maps)) {
-		if (!strstr(line, " r-xp ") || !strstr(line, "/libc.so"))
+	memset(t, 0, sizeof(*t));
+	dl_iterate_phdr(find_seg, &sg);
+	while (sg.hi && maps && pm >= 0 && fgets(line, sizeof(line), maps)) {
+		path[0] = 0;
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255s", &lo, &hi, path) < 2 ||
+		    !strstr(line, " r-xp ") || lo >= sg.hi || hi <= sg.lo)
 			continue;
-		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2)
-			continue;
-		(*maps_n)++;
+		if (!t->maps_n++)
+			snprintf(t->path, sizeof(t->path), "%s", path);
 		for (a = lo; a < hi; a += 4096) {
-			(*total)++;
+			t->total++;
 			if (pread(pm, &e, sizeof(e), a / 4096 * sizeof(e)) != sizeof(e) ||
 			    !(e >> 63))
 				continue;
 			if (e & (1ULL << 61))
-				(*file)++;
+				t->file++;
 			else
-				(*anon)++;
+				t->anon++;
 		}
 	}
 	if (maps)
@@ -128,23 +183,74 @@ static void libc_text_pages(long *maps_n, long *total, long *file, long *anon)
 		close(pm);
 }
 
-int main(void)
+/*
+ * A tracer writes a page of ld.so's text, with the bytes it holds, at the
+ * stop after exec, as a debugger's breakpoint would: then the rewriter
+ * must keep that page, so it must patch ld.so in place instead of mapping
+ * its patched copy.  Child (argv[1] "ldso"): exit 0 if ld.so's text is
+ * the file's with a private copy of a page.
+ */
+static int ldso_child(void)
+{
+	struct text t;
+
+	text_pages("ld-linux", &t);
+	return strstr(t.path, "ld-linux") && t.anon > 0 ? 0 : 1;
+}
+
+static int ldso_written_by_tracer(void)
+{
+	char line[512], path[64];
+	unsigned long lo = 0, hi;
+	int status = -1;
+	FILE *maps;
+	long word;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		execl("/proc/self/exe", "kt-rewritten", "ldso", (char *)NULL);
+		_exit(3);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	maps = fopen(path, "r");
+	while (maps && !lo && fgets(line, sizeof(line), maps))
+		if (strstr(line, " r-xp ") && strstr(line, "ld-linux"))
+			sscanf(line, "%lx-%lx", &lo, &hi);
+	if (maps)
+		fclose(maps);
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)lo, NULL);
+	if (!lo || errno || ptrace(PTRACE_POKETEXT, pid, (void *)lo, (void *)word))
+		kill(pid, SIGKILL);
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+int main(int argc, char **argv)
 {
 	const char *e = getenv("KMLTEST_EXPECT_CPL");
 	int km = e && atoi(e) == 0 && kt_cpl() == 0;
 	unsigned long *count = dlsym(RTLD_DEFAULT, "kml_rewritten");
 	unsigned long *cached = dlsym(RTLD_DEFAULT, "kml_rw_cached");
 	unsigned long *searched = dlsym(RTLD_DEFAULT, "kml_rw_searched");
+	unsigned long *imaged = dlsym(RTLD_DEFAULT, "kml_rw_imaged");
 	unsigned long before, after, searched_before;
-	long maps_n, total, file, anon;
+	struct text t;
 	long (*dl_getpid)(void);
 	unsigned char *dl_site;
 	void *h;
 	int i;
 
-	kt_check(count && cached && searched,
+	if (argc > 1 && !strcmp(argv[1], "ldso"))
+		return ldso_child();
+	kt_check(count && cached && searched && imaged,
 		 "libkml-rewrite.so is loaded (from /etc/ld.so.preload)");
-	if (!count || !cached || !searched)
+	if (!count || !cached || !searched || !imaged)
 		return kt_done();
 	kt_check(km ? *count > 0 : *count == 0, "%lu SYSCALL instructions rewritten (%s mode)",
 		 *count, kt_mode());
@@ -155,11 +261,20 @@ int main(void)
 	kt_check(km ? site_is(kt_main_site, 0xff, 0xd0) : site_is(kt_main_site, 0x0f, 0x05),
 		 "the program's own SYSCALL site is %s", km ? "call *%rax" : "untouched");
 	kt_check(kt_main_getppid() == getppid(), "and works");
-	libc_text_pages(&maps_n, &total, &file, &anon);
-	kt_check(maps_n == 1, "libc's text is one mapping (%ld)", maps_n);
-	kt_check(total > 0 && file + anon < total && (km ? anon > 0 : anon == 0),
-		 "of its %ld pages %ld are mapped from the file and %ld are patched copies",
-		 total, file, anon);
+	text_pages("", &t);
+	kt_check(t.maps_n == 1, "the program's text is one mapping (%ld)", t.maps_n);
+	kt_check(t.total > 0 && t.file + t.anon < t.total && (km ? t.anon > 0 : t.anon == 0),
+		 "patched in place: of its %ld pages %ld are mapped from the file and %ld are patched copies",
+		 t.total, t.file, t.anon);
+	text_pages("libc.so", &t);
+	kt_check(t.maps_n == 1, "libc's text is one mapping (%ld)", t.maps_n);
+	kt_check(km ? strstr(t.path, "/etc/kml-rewrite.cache.d/") != NULL : strstr(t.path, "/libc.so") != NULL,
+		 "mapped from %s", t.path);
+	kt_check(t.total > 0 && t.file > 0 && t.anon == 0,
+		 "of its %ld pages %ld are mapped from that file and none is a private copy",
+		 t.total, t.file);
+	kt_check(km ? *imaged >= 2 : *imaged == 0,
+		 "%lu segments mapped from patched copies (libc's and ld.so's at least)", *imaged);
 
 	before = kt_direct_calls();
 	for (i = 0; i < 100; i++)
@@ -201,5 +316,8 @@ int main(void)
 	if (km)
 		kt_check(after - before >= 1, "through the direct entry");
 	dlclose(h);
+	i = ldso_written_by_tracer();
+	kt_check(i == 0, "ld.so's text, written by a tracer before the start, is patched in place, not mapped from its copy (child: %d)",
+		 i);
 	return kt_done();
 }

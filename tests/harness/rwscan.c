@@ -21,7 +21,12 @@
  * fixed byte strings with a known answer, and caches the rewriter must
  * not use (writable by others, not root's, a symlink, a bad header) or
  * entries it must drop (a site that holds no 0f 05, out of order, past
- * the end of the file).  Prints TAP.
+ * the end of the file).  And the patched copies (kml-rwcache -I, before
+ * every other object): a segment is marked as having one exactly when
+ * its object came with -I, it has sites and the rewriter may map it from
+ * a copy; each copy is its file with ff d0 at exactly the cached sites;
+ * the layouts a copy must not be used for, and a directory of copies
+ * that others may write, are refused.  Prints TAP.
  */
 #define KML_RWC_NO_MAIN
 #include "../../libkml/rwcache.c"
@@ -498,6 +503,157 @@ static void fixed_cache(const char *dir)
 	unlink(path);
 }
 
+/* Whether the copy at path is f's file with ff d0 at exactly the sites of the image segments. */
+static int copy_matches(const char *path, const struct kml_rwc_file *f, const struct kml_rw_obj *o,
+			const int *image, char *why, size_t len)
+{
+	uint8_t *want = malloc(f->size), *got = malloc(f->size + 1);
+	int fd = open(path, O_RDONLY), i, ok = 0;
+	struct kml_rwc_ent e;
+	struct stat st;
+	ssize_t n = -1;
+
+	snprintf(why, len, "cannot be read");
+	if (want && got && fd >= 0 && !fstat(fd, &st))
+		n = read(fd, got, f->size + 1);
+	if (n == (ssize_t)f->size && (st.st_mode & 07777) == 0644) {
+		memcpy(want, f->file, f->size);
+		for (i = 0; i < o->phnum; i++) {
+			size_t off = image[i] ? kml_rwc_lookup(o, &o->ph[i], &e) : 0;
+			uint32_t k, at;
+
+			for (k = 0; off && k < e.nsites; k++) {
+				memcpy(&at, kml_rwc + off + 4 * (size_t)k, sizeof(at));
+				at += o->ph[i].p_offset;
+				if (want[at] != 0x0f || want[at + 1] != 0x05)
+					break;
+				want[at] = 0xff;
+				want[at + 1] = 0xd0;
+			}
+		}
+		ok = !memcmp(want, got, f->size);
+		snprintf(why, len, "differs from the file patched at the sites");
+	} else if (n >= 0) {
+		snprintf(why, len, "has %zd bytes, mode %o", n, (unsigned int)(st.st_mode & 07777));
+	}
+	if (fd >= 0)
+		close(fd);
+	free(want);
+	free(got);
+	return ok;
+}
+
+/*
+ * kml-rwcache -I before every other file: where the cache marks a
+ * segment KML_RWC_IMAGE, and what the copies hold.
+ */
+static void imaged(char **files, int nfiles, const char *dir)
+{
+	char path[4096], cdir[4200], copy[4400], name[2 * KML_RW_ID_MAX + 1], why[128], d[600];
+	char **args = calloc(2 * (size_t)nfiles + 1, sizeof(*args)), **seen = calloc(nfiles + 1, sizeof(*seen));
+	int i, k, n = 0, nseen = 0, copies = 0, marks = 0, badmark = 0, badcopy = 0;
+
+	if (!args || !seen)
+		return;
+	for (i = 0; i < nfiles; i++) {
+		if (i % 2 == 0)
+			args[n++] = "-I";
+		args[n++] = files[i];
+	}
+	snprintf(path, sizeof(path), "%s/rwscan-image.cache", dir);
+	snprintf(cdir, sizeof(cdir), "%s.d", path);
+	kml_rwc_path = path;
+	tap(!kml_rwc_write(path, args, n, 1), "%s", "kml-rwcache -I writes a cache and copies", "");
+	kml_rwc_open();
+	d[0] = 0;
+	for (i = 0; i < nfiles; i++) {
+		struct kml_rwc_file f;
+		struct kml_rw_obj o;
+		int image[64] = { 0 }, any = 0, dup = 0, j;
+
+		if (kml_rwc_load(files[i], &f))
+			continue;
+		kml_rw_obj_init(&o, (ElfW(Addr))f.base, f.ph, f.phnum);
+		if (o.id) {
+			kml_rwc_image_name(&o, name);
+			for (j = 0; j < nseen; j++)
+				dup |= !strcmp(seen[j], name);
+		}
+		if (!o.id || dup || o.phnum > 64) {
+			kml_rwc_unload(&f);
+			continue;
+		}
+		seen[nseen++] = strdup(name);
+		for (k = 0; k < o.phnum; k++) {
+			struct kml_rwc_ent e;
+			int want;
+
+			if (!kml_rw_exec_segment(&o.ph[k]) || !kml_rwc_lookup(&o, &o.ph[k], &e))
+				continue;
+			want = i % 2 == 0 && e.nsites > 0 && kml_rw_image_ok(&o, k);
+			image[k] = !!(e.flags & KML_RWC_IMAGE);
+			any |= image[k];
+			marks += image[k];
+			if (image[k] != want && !badmark++)
+				snprintf(d, sizeof(d), " (first wrong: %s segment %d: %d, want %d)",
+					 files[i], k, image[k], want);
+		}
+		snprintf(copy, sizeof(copy), "%s/%s", cdir, name);
+		if (any) {
+			copies++;
+			if (!copy_matches(copy, &f, &o, image, why, sizeof(why)) && !badcopy++)
+				tap(0, "%s: its patched copy", files[i], why);
+		} else if (access(copy, F_OK) == 0 && !badcopy++) {
+			tap(0, "%s: a copy without a marked segment", files[i], "");
+		}
+		unlink(copy);
+		kml_rwc_unload(&f);
+	}
+	tap(!badmark && marks > 0, "%s", "copies are marked for exactly the -I objects' segments that have sites and may be mapped", d);
+	snprintf(d, sizeof(d), " (%d copies, %d wrong)", copies, badcopy);
+	tap(!badcopy && copies > 0, "%s", "each copy is its file with ff d0 at exactly the cached sites", d);
+
+	chmod(cdir, 0775);
+	kml_rwc_dir_fd = -1;
+	tap(kml_rwc_dir() < 0, "%s", "a directory of copies its group may write is not used", "");
+	chmod(cdir, 0755);
+	tap(kml_rwc_dir() >= 0 || geteuid() != 0, "%s", "one only root may write is", "");
+	if (kml_rwc_dir_fd >= 0)
+		close(kml_rwc_dir_fd);
+	kml_rwc_dir_fd = -1;
+	rmdir(cdir);
+	munmap((void *)kml_rwc, kml_rwc_size);
+	kml_rwc = NULL;
+	unlink(path);
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	free(args);
+}
+
+/* Layouts a segment must not be mapped from a copy in (kml_rw_image_ok()). */
+static void image_layouts(void)
+{
+	ElfW(Phdr) ph[2] = {
+		{ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_vaddr = 0x1000, .p_offset = 0x1000,
+		  .p_filesz = 0x1800, .p_memsz = 0x1800 },
+		{ .p_type = PT_LOAD, .p_flags = PF_R | PF_W, .p_vaddr = 0x3000, .p_offset = 0x3000,
+		  .p_filesz = 0x100, .p_memsz = 0x100 },
+	};
+	struct kml_rw_obj o = { .ph = ph, .phnum = 2 };
+
+	tap(kml_rw_image_ok(&o, 0), "copies, %s", "text with pages of its own may be mapped from one", "");
+	tap(!kml_rw_image_ok(&o, 1), "copies, %s", "data may not", "");
+	ph[1].p_vaddr = ph[1].p_offset = 0x2900;
+	tap(!kml_rw_image_ok(&o, 0), "copies, %s", "nor text whose last page holds data", "");
+	ph[1].p_vaddr = ph[1].p_offset = 0x3000;
+	ph[0].p_memsz = 0x2000;
+	tap(!kml_rw_image_ok(&o, 0), "copies, %s", "nor text longer in memory than in the file", "");
+	ph[0].p_memsz = 0x1800;
+	o.textrel = 1;
+	tap(!kml_rw_image_ok(&o, 0), "copies, %s", "nor the text of an object with text relocations", "");
+}
+
 int main(int argc, char **argv)
 {
 	struct tally t = { 0 };
@@ -513,6 +669,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		object(argv[i], &t);
 	cached(argv + 1, argc - 1, dir, &t);
+	image_layouts();
+	imaged(argv + 1, argc - 1, dir);
 	printf("# %d objects: %ld sites by the whole sweep, %ld with the table, %ld without\n",
 	       argc - 1, t.sites, t.table, t.plain);
 	printf("# %ld sites left alone with the table: their function keeps data below RSP\n",
