@@ -136,6 +136,27 @@ LOOP(xsaveopt, "movl $-1, %%eax\n\tmovl $-1, %%edx\n\txsaveopt64 xbuf(%%rip)", "
 LOOP(xrstor, "movl $-1, %%eax\n\tmovl $-1, %%edx\n\txrstor64 xbuf(%%rip)", "rax", "rdx")
 LOOP(getpid, "movl $39, %%eax\n\tsyscall", "rax", "rcx", "r11")
 
+/*
+ * REP string instructions over sbuf (two equal halves of 4 KiB, in the
+ * cache): n elements, less the same setup without the instruction.  The
+ * first step carries the startup (repstr: one element); the further
+ * ones cost (n elements - one) / (n - 1) each.
+ */
+static unsigned char sbuf[8192] __attribute__((aligned(64), used));
+#define SRC_DST "leaq sbuf(%%rip), %%rsi\n\tleaq sbuf+4096(%%rip), %%rdi\n\t"
+#define REPLOOP(name, n, insn)						\
+	LOOP(name, SRC_DST "xorl %%eax, %%eax\n\tmovl $" #n ", %%ecx\n\t" insn,	\
+	     "rsi", "rdi", "rcx", "rax")
+REPLOOP(rep_setup, 1, "")
+REPLOOP(movsb1, 1, "rep movsb")
+REPLOOP(movsb4k, 4096, "rep movsb")
+REPLOOP(stosb1, 1, "rep stosb")
+REPLOOP(stosb4k, 4096, "rep stosb")
+REPLOOP(movsq1, 1, "rep movsq")
+REPLOOP(movsq512, 512, "rep movsq")
+REPLOOP(cmpsb1, 1, "repe cmpsb")
+REPLOOP(cmpsb512, 512, "repe cmpsb")
+
 static int zero_fd;
 static char rbuf[1];
 static void fn_read(void)
@@ -161,6 +182,12 @@ static void cpuid_loop(void)
 static void put(const char *cls, double v, const char *how)
 {
 	printf("%s\t%.1f\tmeasured here: %s\n", cls, v < 0 ? 0 : v, how);
+}
+
+/* The same for the cost of one step of a REP string instruction (< 1). */
+static void put_step(const char *cls, double v, const char *how)
+{
+	printf("%s\t%.4f\tmeasured here: %s\n", cls, v < 0 ? 0 : v, how);
 }
 
 int main(void)
@@ -239,6 +266,14 @@ int main(void)
 		printf("# xsave\tnot measured: no XSAVEOPT\n");
 	}
 	printf("# cpuid\t%.1f\t(not used in the model: in a VM it is a VM exit)\n", best(cpuid_loop) * REP);
+	t = best(fn_rep_setup);
+	put("repstr", best(fn_movsb1) - t, "REP MOVSB of one byte (the startup), in the cache");
+	put_step("rep1", ((best(fn_movsb4k) - best(fn_movsb1)) + (best(fn_stosb4k) - best(fn_stosb1))) / 2 / 4095,
+		 "per byte of REP MOVSB and REP STOSB of 4 KiB (mean), in the cache, past the first");
+	put_step("repw", (best(fn_movsq512) - best(fn_movsq1)) / 511,
+		 "per quadword of REP MOVSQ of 4 KiB, in the cache, past the first");
+	put_step("repscan", (best(fn_cmpsb512) - best(fn_cmpsb1)) / 511,
+		 "per byte of REPE CMPSB of 512 equal bytes, past the first");
 	put("syscall_roundtrip", best(fn_getpid) - loop,
 	    "getpid() through SYSCALL and this kernel, whole round trip");
 	printf("# getpid_libc\t%.1f\n# read_zero\t%.1f\n", best(fn_getpid_libc), best(fn_read));

@@ -118,6 +118,14 @@ struct probe {
 	X(wrpkru, wrpkru, "wrpkru")					\
 	X(wbinvd, serialize, "wbinvd")					\
 	X(serialize, serialize, ".byte 0x0f, 0x01, 0xe8")		\
+	X(rep_movsb, rep1, "rep movsb")					\
+	X(rep_stosb, rep1, "rep stosb")					\
+	X(rep_movsq, repw, "rep movsq")					\
+	X(rep_stosl, repw, "rep stosl")					\
+	X(rep_movsw, repw, "rep movsw")					\
+	X(repe_cmpsb, repscan, "repe cmpsb")				\
+	X(repne_scasb, repscan, "repne scasb")				\
+	X(rep_lodsq, repscan, "rep lodsq")				\
 	/* look-alikes: no class */					\
 	X(nop, plain, "nop")						\
 	X(nopl, plain, "nopl 0x0(%rax,%rax,1)")				\
@@ -147,7 +155,9 @@ struct probe {
 	X(pause, plain, "pause")					\
 	X(vex_lfence_like, plain, "vpaddd %ymm1, %ymm2, %ymm3")		\
 	X(evex, plain, "vpaddd %zmm1, %zmm2, %zmm3")			\
-	X(rep_movs, plain, "rep movsb")					\
+	X(movsb_norep, plain, "movsb")					\
+	X(stosq_norep, plain, "stosq")					\
+	X(rep_ret, plain, "rep ret")					\
 	X(fs_prefix_mov, plain, "mov %fs:(%rax), %rcx")			\
 	X(cs_prefix_call, plain, "cs call *%rax")			\
 	X(pushfq_not_popf, pushf, "pushfq")				\
@@ -192,6 +202,34 @@ int main(void)
 	} else {
 		bad++;
 		printf("not ok %d - markers\n", n);
+	}
+	/*
+	 * A REP string instruction's steps (kml_rep_step()): the first is
+	 * KC_repstr, a step right after it at the same address a further
+	 * one; another address, or anything run in between, starts anew.
+	 */
+	{
+		struct kml_rep_state st = { 0, 0 };
+		enum kml_cost_class got[6];
+
+		got[0] = kml_rep_step(&st, 0x1000, 10, KC_rep1);	/* first */
+		got[1] = kml_rep_step(&st, 0x1000, 11, KC_rep1);	/* its own TB */
+		got[2] = kml_rep_step(&st, 0x1000, 12, KC_rep1);
+		got[3] = kml_rep_step(&st, 0x1000, 14, KC_rep1);	/* one ran between */
+		got[4] = kml_rep_step(&st, 0x2000, 15, KC_repw);	/* another one */
+		got[5] = kml_rep_step(&st, 0x2000, 16, KC_repw);
+		n++;
+		seen[KC_repstr] += got[0] == KC_repstr;
+		if (got[0] == KC_repstr && got[1] == KC_rep1 && got[2] == KC_rep1 &&
+		    got[3] == KC_repstr && got[4] == KC_repstr && got[5] == KC_repw) {
+			printf("ok %d - REP steps: the first repstr, the further ones their class\n", n);
+		} else {
+			bad++;
+			printf("not ok %d - REP steps: %s %s %s %s %s %s\n", n,
+			       kml_cost_class_name[got[0]], kml_cost_class_name[got[1]],
+			       kml_cost_class_name[got[2]], kml_cost_class_name[got[3]],
+			       kml_cost_class_name[got[4]], kml_cost_class_name[got[5]]);
+		}
 	}
 	for (c = 0; c < KC_NR; c++) {
 		n++;

@@ -66,6 +66,7 @@ uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *, size_t);
 const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *);
 size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *);
+uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *);
 void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *, qemu_plugin_vcpu_udata_cb_t,
 					  enum qemu_plugin_cb_flags, void *);
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *, qemu_plugin_vcpu_udata_cb_t,
@@ -81,6 +82,7 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 struct vcpu_counts {
 	uint64_t insns;
 	uint64_t n[KC_NR];
+	struct kml_rep_state rep;	/* the last REP string step */
 } __attribute__((aligned(64)));
 
 static struct vcpu_counts counts[MAX_VCPUS];
@@ -214,6 +216,20 @@ static void on_class(unsigned int vcpu, void *cls)
 	counts[vcpu % MAX_VCPUS].n[(uintptr_t)cls]++;
 }
 
+/* A REP string instruction: its first step or a further one (kml_rep_step()). */
+struct rep_insn {
+	uint64_t vaddr;
+	enum kml_cost_class step;
+};
+
+static void on_rep(unsigned int vcpu, void *p)
+{
+	const struct rep_insn *r = p;
+	struct vcpu_counts *c = &counts[vcpu % MAX_VCPUS];
+
+	c->n[kml_rep_step(&c->rep, r->vaddr, c->insns, r->step)]++;
+}
+
 static void on_mark(unsigned int vcpu, void *which)
 {
 	uint64_t sum[KC_NR] = { 0 }, insns = 0;
@@ -268,9 +284,18 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		enum kml_cost_class c = kml_insn_class(p, len);
 		int mark = kml_insn_mark(p, len);
 
-		if (c != KC_plain)
+		if (c == KC_rep1 || c == KC_repw || c == KC_repscan) {
+			struct rep_insn *r = malloc(sizeof(*r));	/* as long as the TB */
+
+			if (!r)
+				abort();
+			r->vaddr = qemu_plugin_insn_vaddr(insn);
+			r->step = c;
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_rep, QEMU_PLUGIN_CB_NO_REGS, r);
+		} else if (c != KC_plain) {
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_class, QEMU_PLUGIN_CB_NO_REGS,
 							       (void *)(uintptr_t)c);
+		}
 		if (mark)
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mark, QEMU_PLUGIN_CB_NO_REGS,
 							       (void *)(uintptr_t)mark);
