@@ -119,7 +119,8 @@ static void kml_rw_mark(ElfW(Addr) base)
 }
 
 /*
- * /proc/self/pagemap, open while the rewriter works (kml_rw_scan()), and
+ * /proc/self/pagemap, open while the rewriter works (kml_rw_scan(); per
+ * thread: two threads' dlopen() scans must not close each other's), and
  * a walk over the entries of [start, end): fn(arg, page, entry) for each
  * page until it returns nonzero, which the walk returns (0 at the end, -1
  * when pagemap cannot be read).  An entry tells present (bit 63) and
@@ -129,7 +130,7 @@ static void kml_rw_mark(ElfW(Addr) base)
 #define KML_PM_PRESENT	(1ULL << 63)
 #define KML_PM_FILE	(1ULL << 61)
 
-static int kml_rw_pm_fd = -1;
+static __thread int kml_rw_pm_fd = -1;
 
 static int kml_rw_pagemap(uintptr_t start, uintptr_t end,
 			  int (*fn)(void *arg, uintptr_t page, uint64_t pm), void *arg)
@@ -860,9 +861,10 @@ static long kml_rwc_sites(const struct kml_rw_obj *o, const ElfW(Phdr) *ph, cons
 
 /*
  * The directory of the patched copies, open while the rewriter works
- * (kml_rw_scan()), if it is root's and only root may write it.
+ * (kml_rw_scan(), per thread, as kml_rw_pm_fd), if it is root's and only
+ * root may write it.
  */
-static int kml_rwc_dir_fd = -1;
+static __thread int kml_rwc_dir_fd = -1;
 
 static int kml_rwc_dir(void)
 {
