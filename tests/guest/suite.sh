@@ -26,6 +26,7 @@ for arg in ${KMLTEST_CMDLINE-$(cat /proc/cmdline)}; do
 	kmltest.only=*) only=$(echo "${arg#*=}" | tr , ' ') ;;
 	kmltest.direct=*) direct=${arg#*=} ;;
 	kmltest.ltp_timeout=*) ltp_timeout=${arg#*=} ;;
+	kmltest.test_timeout=*) TEST_TIMEOUT=${arg#*=} ;;
 	esac
 done
 # Tests expected to fail in a mode, with how ("test:mode:status:reason",
