@@ -763,11 +763,10 @@ static const char *kml_rwc_path = "/etc/kml-rewrite.cache";
 static const uint8_t *kml_rwc;
 static size_t kml_rwc_size;
 
-/* Whether fd is a regular file or directory of root's that only root may write. */
+/* Whether fd is root's and only root may write it; its type the caller checks. */
 static int kml_rwc_trusted(int fd, struct stat *st)
 {
-	return !fstat(fd, st) && (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
-	       st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+	return !fstat(fd, st) && st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
 static void kml_rwc_open(void)
