@@ -15,8 +15,10 @@
  *    group or others.  Otherwise the program runs normally and, if it was
  *    under the trusted directory, the kernel says why (rate-limited) and
  *    counts it;
- *  - a KML exec is a privilege grant like a setuid-root exec: secure-exec
- *    (AT_SECURE) and not dumpable; ptrace attach, /proc/<pid>/mem and
+ *  - a KML exec is a privilege grant like a setuid-root exec: not
+ *    dumpable, and secure-exec (AT_SECURE) unless the caller may load
+ *    kernel modules anyway (kml_caller_privileged()); ptrace attach,
+ *    /proc/<pid>/mem and
  *    process_vm_{readv,writev} on a KML task need CAP_SYS_PTRACE in the
  *    initial user namespace;
  *  - counters in /sys/kernel/kml/ and the "KernelMode:" line of
@@ -219,6 +221,22 @@ static void kml_refuse(enum kml_stat stat, const char *path, const char *why)
 }
 
 /*
+ * Whether the caller of exec (its credentials are still current) gains no
+ * privilege from kernel mode: it may load kernel modules (CAP_SYS_MODULE
+ * in the initial user namespace), so it can run code of its choice in the
+ * kernel already, as root can run any program as root.  Its environment
+ * then needs no secure-exec, as root's needs none for a setuid-root
+ * program; secure-exec costs every exec (glibc's start checks descriptors
+ * 0-2 with fcntl() and scrubs the environment).  Not audited: a refusal
+ * is no denial.
+ */
+static bool kml_caller_privileged(void)
+{
+	return security_capable(current_cred(), &init_user_ns, CAP_SYS_MODULE,
+				CAP_OPT_NOAUDIT) == 0;
+}
+
+/*
  * At the point of no return of exec, with the caller's credentials still
  * current: does the new program run at CPL 0?  Reads the policy once, so
  * a concurrent policy change applies to an exec entirely or not at all.
@@ -276,12 +294,14 @@ void kml_exec_grant(struct linux_binprm *bprm)
 	atomic_long_inc(&kml_stats[KML_GRANTED]);
 	arch_kml_grant_mm(bprm->mm);
 	/*
-	 * A privilege grant, like a setuid-root exec: AT_SECURE for the
-	 * dynamic loader (no LD_PRELOAD, LD_LIBRARY_PATH, ...), no parent
-	 * death signal, a sane stack limit, and dumpable only as
-	 * fs.suid_dumpable allows (0 by default: not at all).
+	 * A privilege grant, like a setuid-root exec: dumpable only as
+	 * fs.suid_dumpable allows (0 by default: not at all), and, for a
+	 * caller that gains privilege by it, AT_SECURE for the dynamic
+	 * loader and libc (no LD_PRELOAD, LD_LIBRARY_PATH, ...), no parent
+	 * death signal and a sane stack limit.
 	 */
-	bprm->secureexec = 1;
+	if (!kml_caller_privileged())
+		bprm->secureexec = 1;
 	bprm->interp_flags |= BINPRM_FLAGS_ENFORCE_NONDUMP;
 out:
 	kfree(buf);

@@ -59,19 +59,29 @@ check "... and it is unchanged" root "$($bb cat $P)"
 check "an unknown value fails" 1 "$(setpol bogus 2>/dev/null; echo $?)"
 check "... and it is unchanged" root "$($bb cat $P)"
 
-# --- what a KML exec is: secure-exec, not dumpable -------------------
+# --- what a KML exec is: not dumpable; secure-exec unless the caller
+# may load kernel modules (CAP_SYS_MODULE in the initial namespace) -----
 l=$(LD_PRELOAD=/lib/libkt-preload.so /trusted/kt-secure)
 check "/trusted/kt-secure runs at CPL 0 ($l)" 0 "$(field cpl "$l")"
 check "KernelMode: 1" 1 "$(field km "$l")"
-check "AT_SECURE is 1" 1 "$(field secure "$l")"
 check "it is not dumpable" 0 "$(field dumpable "$l")"
-check "LD_PRELOAD is ignored" 0 "$(field preload "$l")"
+check "root with CAP_SYS_MODULE: AT_SECURE 0, LD_PRELOAD honoured" "0 1" \
+	"$(field secure "$l") $(field preload "$l")"
+l=$(LD_PRELOAD=/lib/libkt-preload.so /bin/kt-runas -m /trusted/kt-secure)
+check "root without CAP_SYS_MODULE: CPL 0, AT_SECURE 1, not dumpable, LD_PRELOAD ignored ($l)" \
+	"0 1 0 0" "$(field cpl "$l") $(field secure "$l") $(field dumpable "$l") $(field preload "$l")"
+l=$(LD_PRELOAD=/lib/libkt-preload.so /bin/kt-runas -m /bin/kt-secure)
+check "... the same from /bin: AT_SECURE 0, LD_PRELOAD honoured ($l)" "3 0 1" \
+	"$(field cpl "$l") $(field secure "$l") $(field preload "$l")"
 l=$(LD_PRELOAD=/lib/libkt-preload.so /bin/kt-secure)
 check "/bin/kt-secure: AT_SECURE 0, dumpable, LD_PRELOAD honoured ($l)" "3 0 1 1" \
 	"$(field cpl "$l") $(field secure "$l") $(field dumpable "$l") $(field preload "$l")"
 
 # --- an ordinary user cannot reach into a KML task --------------------
 setpol all
+l=$(LD_PRELOAD=/lib/libkt-preload.so /bin/kt-runas -u $U /trusted/kt-secure)
+check "user $U under 'all': CPL 0, AT_SECURE 1, not dumpable, LD_PRELOAD ignored ($l)" \
+	"0 1 0 0" "$(field cpl "$l") $(field secure "$l") $(field dumpable "$l") $(field preload "$l")"
 /bin/kt-runas -u $U /trusted/kt-secure sleep 20 >/dev/null & kml=$!
 /bin/kt-runas -u $U /trusted/kt-secure dumpable sleep 20 >/dev/null & kmld=$!
 /bin/kt-runas -u $U /bin/kt-secure sleep 20 >/dev/null & norm=$!

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Run a program with reduced privileges, for the policy tests:
- *   kt-runas [-u UID] [-c] [-n] [-t] PROGRAM [ARG...]
+ *   kt-runas [-u UID] [-c] [-m] [-n] [-t] PROGRAM [ARG...]
  *   -u UID  become UID (user, group and no supplementary groups)
  *   -c      stay root but drop CAP_SYS_ADMIN from every capability set
+ *   -m      stay root but drop CAP_SYS_MODULE from every capability set
  *   -n      set no_new_privs
  *   -t      run PROGRAM as the ptrace tracee (PTRACE_TRACEME) of this
  *           process, which continues it through every stop
@@ -21,16 +22,15 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-static void drop_sys_admin(void)
+static void drop_cap(int cap)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
-	const int w = CAP_SYS_ADMIN / 32;
-	const unsigned int bit = 1u << (CAP_SYS_ADMIN % 32);
+	const int w = cap / 32;
+	const unsigned int bit = 1u << (cap % 32);
 
-	if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) ||
-	    syscall(SYS_capget, &h, d)) {
-		perror("kt-runas: drop CAP_SYS_ADMIN");
+	if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) || syscall(SYS_capget, &h, d)) {
+		perror("kt-runas: drop a capability");
 		exit(125);
 	}
 	d[w].effective &= ~bit;
@@ -69,13 +69,16 @@ int main(int argc, char **argv)
 	int opt, trace = 0;
 	long uid = -1;
 
-	while ((opt = getopt(argc, argv, "+u:cnt")) != -1) {
+	while ((opt = getopt(argc, argv, "+u:cmnt")) != -1) {
 		switch (opt) {
 		case 'u':
 			uid = strtol(optarg, NULL, 0);
 			break;
 		case 'c':
-			drop_sys_admin();
+			drop_cap(CAP_SYS_ADMIN);
+			break;
+		case 'm':
+			drop_cap(CAP_SYS_MODULE);
 			break;
 		case 'n':
 			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
@@ -91,7 +94,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: kt-runas [-u UID] [-c] [-n] [-t] PROGRAM [ARG...]\n");
+		fprintf(stderr, "usage: kt-runas [-u UID] [-c] [-m] [-n] [-t] PROGRAM [ARG...]\n");
 		return 125;
 	}
 	if (uid >= 0 && (setgroups(0, NULL) || setgid(uid) || setuid(uid))) {
