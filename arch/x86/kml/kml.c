@@ -328,7 +328,10 @@ static int __init kml_direct_page_init(unsigned long entry)
  * mapped at 0 otherwise, so that a NULL pointer faults as in ring 3; the
  * entry itself, for "call *%rcx", is in the auxiliary vector
  * (AT_KML_ENTRY).  Returns the numbers the sled covers.  The mapping
- * stays until exec (fork copies it); once asked for, a call that lands
+ * stays until exec.  Fork copies it with its page-table entry
+ * (VM_MIXEDMAP, as for a mapping filled by vm_insert_page(); see
+ * vma_needs_copy()), so a child's first direct call does not fault the
+ * page in, with the page table under it.  Once asked for, a call that lands
  * past the sled or in the top page of the address space is continued at
  * the entry (entry_kml.S), even if the program unmapped the page.
  *
@@ -354,7 +357,7 @@ long kml_arch_prctl_sled(struct task_struct *task)
 	if (mmap_write_lock_killable(mm))
 		return -EINTR;
 	if (!mm->context.kml_sled) {
-		flags = VM_EXEC | VM_MAYREAD | VM_MAYEXEC | VM_DONTEXPAND;
+		flags = VM_EXEC | VM_MAYREAD | VM_MAYEXEC | VM_DONTEXPAND | VM_MIXEDMAP;
 		pkey = execute_only_pkey(mm);
 		if (pkey > 0)
 			flags |= arch_calc_vm_prot_bits(PROT_EXEC, pkey);
