@@ -760,14 +760,8 @@ static int kml_rwc_same(const struct kml_rwc_ent *a, const struct kml_rwc_ent *b
 }
 
 static const char *kml_rwc_path = "/etc/kml-rewrite.cache";
-/*
- * The cache, mapped only while a scan runs (kml_rw_scan(); per thread, as
- * kml_rw_pm_fd): one mapping fewer for every fork() and exit() of the
- * process (kbench.shim: its mappings fit one maple-tree node again, about
- * 2,500 fewer instructions per fork+exit).
- */
-static __thread const uint8_t *kml_rwc;
-static __thread size_t kml_rwc_size;
+static const uint8_t *kml_rwc;
+static size_t kml_rwc_size;
 
 /* Whether fd is root's and only root may write it; its type the caller checks. */
 static int kml_rwc_trusted(int fd, struct stat *st)
@@ -800,14 +794,6 @@ static void kml_rwc_open(void)
 	}
 	kml_rwc = p;
 	kml_rwc_size = st.st_size;
-}
-
-static void kml_rwc_close(void)
-{
-	if (kml_rwc)
-		munmap((void *)kml_rwc, kml_rwc_size);
-	kml_rwc = NULL;
-	kml_rwc_size = 0;
 }
 
 /*
@@ -1120,12 +1106,10 @@ static void kml_rw_scan(void)
 {
 	if (!kml_rw_on)
 		return;
-	kml_rwc_open();
 	kml_rw_need_decoder = 0;
 	dl_iterate_phdr(kml_rw_object, NULL);
 	if (kml_rw_need_decoder && !kml_rw_decoder())
 		dl_iterate_phdr(kml_rw_object, NULL);
-	kml_rwc_close();
 	if (kml_rw_pm_fd >= 0)
 		close(kml_rw_pm_fd);
 	if (kml_rwc_dir_fd >= 0)
@@ -1137,6 +1121,7 @@ __attribute__((constructor(101))) static void kml_rw_init(void)
 {
 	if (!kml_sled_map())
 		return;
+	kml_rwc_open();
 	kml_rw_on = 1;
 	kml_rw_scan();
 	kml_rw_started = 1;
