@@ -18,9 +18,8 @@
  *  - a KML exec is a privilege grant like a setuid-root exec: not
  *    dumpable, and secure-exec (AT_SECURE) unless the caller may load
  *    kernel modules anyway (kml_caller_privileged()); ptrace attach,
- *    /proc/<pid>/mem and
- *    process_vm_{readv,writev} on a KML task need CAP_SYS_PTRACE in the
- *    initial user namespace;
+ *    /proc/<pid>/mem and process_vm_{readv,writev} on a KML task need
+ *    CAP_SYS_PTRACE in the initial user namespace;
  *  - counters in /sys/kernel/kml/ and the "KernelMode:" line of
  *    /proc/<pid>/status.
  *

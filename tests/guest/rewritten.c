@@ -183,13 +183,6 @@ static void text_pages(const char *name, struct text *t)
 		close(pm);
 }
 
-/*
- * A tracer writes a page of ld.so's text, with the bytes it holds, at the
- * stop after exec, as a debugger's breakpoint would: then the rewriter
- * must keep that page, so it must patch ld.so in place instead of mapping
- * its patched copy.  Child (argv[1] "ldso"): exit 0 if ld.so's text is
- * the file's with a private copy of a page.
- */
 /* A system call that the rewriter leaves alone: "3e 0f 05" (libkml.h). */
 static long raw_syscall(long nr, long a, long b, long c, long d)
 {
@@ -226,6 +219,13 @@ static int page0_present_in_child(void)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * A tracer writes a page of ld.so's text, with the bytes it holds, at the
+ * stop after exec, as a debugger's breakpoint would: then the rewriter
+ * must keep that page, so it must patch ld.so in place instead of mapping
+ * its patched copy.  Child (argv[1] "ldso"): exit 0 if ld.so's text is
+ * the file's with a private copy of a page.
+ */
 static int ldso_child(void)
 {
 	struct text t;
