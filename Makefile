@@ -14,7 +14,7 @@ BZIMAGE := $(BUILD)/obj-$(KFLAVOR)/arch/x86/boot/bzImage
 INITRD := $(BUILD)/initramfs.cpio.gz
 
 
-.PHONY: help deps kernel initramfs run shell test ltp lmbench deb deb-image patches clean distclean check-deps bench calibrate
+.PHONY: help deps kernel initramfs run shell test ltp lmbench deb deb-image patches clean distclean check-deps bench calibrate layout-control
 
 help:
 	@echo "make run        build (if needed), boot QEMU, show a program run from /bin and /trusted"
@@ -27,6 +27,7 @@ help:
 	@echo "make lmbench    build lmbench3 from source, run its lat_*/bw_* programs on stock and KML (bench/results/lmbench)"
 	@echo "make ltp        build LTP's syscall tests from source, run a set from /opt/ltp and /trusted (LTP_TESTS=file)"
 	@echo "make bench      benchmarks: stock vs KML from /bin, /trusted and through libkml (LMBENCH=dir adds lmbench)"
+	@echo "make layout-control  the direct mode's extra mappings in a ring-3 program, against kml-direct (one -icount boot)"
 	@echo "make calibrate  time this CPU's costly instructions for the cycle model (seconds; build/cycles/local.tsv)"
 	@echo "make patches    export the series with git format-patch, verify it with git am, checkpatch it"
 	@echo "make deps       install everything with apt-get"
@@ -83,6 +84,9 @@ bench: check-deps
 
 calibrate:
 	@bash scripts/calibrate.sh
+
+layout-control: check-deps
+	@bash scripts/layout-control.sh
 
 patches: check-deps
 	@bash scripts/export-series.sh

@@ -22,7 +22,9 @@
 # kmltest.bench_only=a,b (kbench names, or "none"), kmltest.bench_verbose=1
 # (kbench -v: a KMLBATCH line per batch, with the thread's CPU time),
 # kmltest.redis_n=
-# (0: no redis), kmltest.sql_n= (0: no MariaDB), kmltest.costs=1 (the boot has the cost plugin).
+# (0: no redis), kmltest.sql_n= (0: no MariaDB), kmltest.costs=1 (the boot has the cost plugin),
+# kmltest.bench_control=1 (scripts/layout-control.sh: kbench.shim in ring 3
+# as modes shim-layout-*).
 bb=/bin/busybox
 ms=20 batches=5 only= redis_n=2000 sql_n=10000 costs=0 verbose=
 for arg in $(cat /proc/cmdline); do
@@ -74,6 +76,20 @@ if [ "$only" != none ]; then
 		$prog $mark $verbose -t "$ms" -b "$batches" $mode $only
 		rm -f $PRELOAD
 	done
+	# kmltest.bench_control=1 (scripts/layout-control.sh): kbench.shim
+	# outside KML (ring 3, where the rewriter does nothing), plain and
+	# with the direct mode's extra mappings (kbench.c, KBENCH_LAYOUT).
+	if grep -q 'kmltest.bench_control=1' /proc/cmdline && [ -d /sys/kernel/kml ]; then
+		minaddr=$(cat /proc/sys/vm/mmap_min_addr)
+		echo 0 > /proc/sys/vm/mmap_min_addr
+		for l in none 0 c 0c; do
+			check_mode "shim-layout-$l" /bin/kbench.shim
+			# shellcheck disable=SC2086
+			KBENCH_LAYOUT=${l#none} /bin/kbench.shim $mark $verbose -t "$ms" -b "$batches" \
+				"shim-layout-$l" $only
+		done
+		echo "$minaddr" > /proc/sys/vm/mmap_min_addr
+	fi
 fi
 
 # redis-server and redis-benchmark (Debian's), server and client of the

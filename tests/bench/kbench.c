@@ -34,6 +34,13 @@
  * kb-nop-dyn, the same linked with libc.so: ld.so and libc's start-up, and
  * in kml-direct mode (the host lists the rewriter in /etc/ld.so.preload)
  * the rewriter's search of every object it loads.
+ *
+ * KBENCH_LAYOUT (scripts/layout-control.sh) gives a program outside KML
+ * the mappings that the rewriter adds to a direct-mode process, so that
+ * the same kernel measures what they cost with no KML path involved: "0"
+ * a page at address 0 with its page present (the direct-call page; root
+ * and vm.mmap_min_addr=0), "c" the site cache /etc/kml-rewrite.cache,
+ * mapped as the rewriter maps it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -545,6 +552,32 @@ static void run_bench(const struct bench *b, const char *mode, double target_ns,
 	fflush(stdout);
 }
 
+/* The direct mode's extra mappings, in a program that is not KML's. */
+static void layout(const char *which)
+{
+	struct stat st;
+	char *p;
+	int fd;
+
+	if (strchr(which, '0')) {
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		/* MAP_FIXED_NOREPLACE: there or nowhere */
+		if (p == MAP_FAILED)
+			die("KBENCH_LAYOUT: mmap at 0 (vm.mmap_min_addr?)");
+		p[0] = 1;
+		if (mprotect(p, 4096, PROT_EXEC))
+			die("KBENCH_LAYOUT: mprotect");
+	}
+	if (strchr(which, 'c')) {
+		fd = open("/etc/kml-rewrite.cache", O_RDONLY);
+		if (fd < 0 || fstat(fd, &st) ||
+		    mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+			die("KBENCH_LAYOUT: /etc/kml-rewrite.cache");
+		close(fd);
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: kbench [-m] [-v] [-t ms] [-b batches] MODE [BENCH...] | kbench -l | kbench -c\n");
@@ -603,6 +636,8 @@ int main(int argc, char **argv)
 	if (fd_zero < 0 || fd_null < 0 || fd_file < 0)
 		die("open");
 	signal(SIGPIPE, SIG_IGN);
+	if (getenv("KBENCH_LAYOUT"))
+		layout(getenv("KBENCH_LAYOUT"));
 
 	const char *mode = argv[optind++];
 
