@@ -50,6 +50,10 @@
 #                     (for working on the reports; results may be stale)
 #   BENCH_TAG=name    in the boots' log names (build/logs/bench-name-...),
 #                     so that runs of different sets keep their own logs
+#   RANDMAPS=1        keep address-space randomisation on (default: the
+#                     boots get "norandmaps", so that every run of a
+#                     program has the same layout)
+#   BENCH_APPEND=...  more kernel parameters for every boot
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_cmd qemu-system-x86_64 awk
@@ -61,6 +65,7 @@ REDIS_N=${REDIS_N:-2000}
 SQL_N=${SQL_N:-10000}
 CPU=${CPU:-max}
 TCG_BOOTS=${TCG_BOOTS:-3}
+RANDMAPS=${RANDMAPS:-0}
 ACCEL=${ACCEL:-tcg}
 case $ACCEL in
 tcg) wall=tcg ;;
@@ -118,6 +123,11 @@ host_cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 
 append="kmltest.bench_ms=$BENCH_MS kmltest.bench_batches=$BENCH_BATCHES kmltest.redis_n=$REDIS_N kmltest.sql_n=$SQL_N"
 [ -n "$BENCH_ONLY" ] && append="$append kmltest.bench_only=$BENCH_ONLY"
+# One address-space layout per program: without it, where ASLR puts the
+# stack, the heap and mmap's base decides how many page tables a fork
+# copies, and fork+exit moved by up to 7% between two runs of one mode.
+[ "$RANDMAPS" = 1 ] || append="$append norandmaps"
+[ -n "${BENCH_APPEND:-}" ] && append="$append $BENCH_APPEND"
 # A boot's limit: lmbench alone takes about 14 minutes per mode under
 # TCG (its network tests most of it), and the KML kernel has two modes.
 boot_timeout=${TIMEOUT:-1500}

@@ -11,7 +11,8 @@
 # Same kernel, same program, no KML path: whatever "0c" costs beyond
 # "none" is the mappings', and kml-direct beyond "0c" is KML's.
 #
-# Prints instructions and modeled cycles (Xeon table) per operation.
+# Prints instructions and modeled cycles (Xeon table) per operation.  The
+# boot has "norandmaps", as make bench's have: one layout per program.
 # Environment: BENCH_ONLY (default fork_exit,fork_exec_dyn,mmap,pagefault),
 # PTI (off), BENCH_BATCHES (3), LOG (build/logs/layout-control.log).
 set -euo pipefail
@@ -29,7 +30,7 @@ mkdir -p "$(dirname "$LOG")"
 costs=$LOG.costs syms=$(dirname "$KERNEL")/../../../System.map
 step "one boot: kbench in the KML modes, kbench.shim in ring 3 with and without the mappings"
 SUITE=bench KERNEL=$KERNEL ICOUNT=1 QUIET=1 TIMEOUT=${TIMEOUT:-1500} LOG=$LOG SMP=1 PTI=$PTI \
-	APPEND="kmltest.bench_only=$BENCH_ONLY kmltest.redis_n=0 kmltest.sql_n=0 kmltest.costs=1 kmltest.bench_batches=$BENCH_BATCHES kmltest.bench_control=1" \
+	APPEND="norandmaps kmltest.bench_only=$BENCH_ONLY kmltest.redis_n=0 kmltest.sql_n=0 kmltest.costs=1 kmltest.bench_batches=$BENCH_BATCHES kmltest.bench_control=1" \
 	COSTS=$costs COSTS_SYMS=$syms \
 	bash "$KML_TOP/scripts/qemu-run.sh"
 # Every control ran in ring 3 and made no direct call; the direct mode made some.
