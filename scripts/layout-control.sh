@@ -13,12 +13,13 @@
 #
 # Prints instructions and modeled cycles (Xeon table) per operation.  The
 # boot has "norandmaps", as make bench's have: one layout per program.
-# Environment: BENCH_ONLY (default fork_exit,fork_exec_dyn,mmap,pagefault),
-# PTI (off), BENCH_BATCHES (3), LOG (build/logs/layout-control.log).
+# Environment: BENCH_ONLY (default fork_exit,fork_exec,fork_exec_dyn,mmap,
+# pagefault), PTI (off), BENCH_BATCHES (3), LOG
+# (build/logs/layout-control.log).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_cmd qemu-system-x86_64 python3
-BENCH_ONLY=${BENCH_ONLY:-fork_exit,fork_exec_dyn,mmap,pagefault}
+BENCH_ONLY=${BENCH_ONLY:-fork_exit,fork_exec,fork_exec_dyn,mmap,pagefault}
 PTI=${PTI:-off}
 BENCH_BATCHES=${BENCH_BATCHES:-3}
 LOG=${LOG:-$BUILD/logs/layout-control.log}
