@@ -68,6 +68,32 @@ static inline bool kml_fork_lazy_pte(struct vm_area_struct *dst,
 	return kml_enabled && arch_kml_mm(src->vm_mm);
 }
 
+/* ARCH_KML_SLED_EXEC: @mm maps registered patched copies. */
+bool arch_kml_images_mm(struct mm_struct *mm);
+/* The sled for a patched copy, @mm's lock held for writing. */
+bool arch_kml_images_sled(struct mm_struct *mm);
+
+struct file *__kml_mmap_image(struct file *file, unsigned long addr);
+
+/*
+ * do_mmap(), with the mmap lock held for writing, before mmap_region():
+ * the patched copy registered for @file (/sys/kernel/kml/images), with a
+ * reference the caller drops, to be mapped instead of @file; or NULL.
+ * Only for a private, read-only, executable mapping in a KML process
+ * that asked for it (ARCH_KML_SLED_EXEC).  The checks of do_mmap() were
+ * made on @file.
+ */
+static inline struct file *kml_mmap_image(struct file *file,
+					  unsigned long addr,
+					  vm_flags_t vm_flags)
+{
+	if (!file || (vm_flags & (VM_EXEC | VM_WRITE | VM_MAYSHARE)) != VM_EXEC)
+		return NULL;
+	if (!kml_enabled || !arch_kml_images_mm(current->mm))
+		return NULL;
+	return __kml_mmap_image(file, addr);
+}
+
 #else
 
 static inline void kml_exec_grant(struct linux_binprm *bprm) { }
@@ -82,6 +108,12 @@ static inline bool kml_fork_lazy_pte(struct vm_area_struct *dst,
 				     struct folio *folio)
 {
 	return false;
+}
+static inline struct file *kml_mmap_image(struct file *file,
+					  unsigned long addr,
+					  vm_flags_t vm_flags)
+{
+	return NULL;
 }
 
 #endif /* CONFIG_KERNEL_MODE_LINUX */

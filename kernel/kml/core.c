@@ -32,11 +32,15 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hashtable.h>
 #include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/kml.h>
 #include <linux/kobject.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/path.h>
@@ -44,6 +48,7 @@
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/security.h>
+#include <linux/spinlock.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -128,11 +133,13 @@ enum kml_stat {
 	KML_REFUSED_UNSAFE,	/* traced by an unprivileged tracer, no_new_privs, shared fs */
 	KML_REFUSED_UNTRUSTED,	/* owner or mode of the file or a directory */
 	KML_REFUSED_INTERPRETER,	/* a script or interpreter that does not qualify */
+	KML_IMAGES_MAPPED,	/* text mapped from its patched copy */
 	KML_NR_STATS
 };
 static const char * const kml_stat_names[KML_NR_STATS] = {
 	"execs_granted", "refused_policy", "refused_unsafe",
 	"refused_untrusted", "refused_interpreter",
+	"images_mapped",
 };
 static atomic_long_t kml_stats[KML_NR_STATS];
 
@@ -326,6 +333,239 @@ void kml_proc_status(struct seq_file *m, struct mm_struct *mm)
 	seq_printf(m, "KernelMode:\t%d\n", arch_kml_mm(mm) ? 1 : 0);
 }
 
+/*
+ * Patched copies.  kml-rwcache -I writes, for an ELF object, a copy of
+ * the file whose SYSCALL instructions are "call *%rax" (libkml/rwcache.c);
+ * the rewriter maps its text from there.  Registered here by root
+ * (/sys/kernel/kml/images, "ORIGINAL COPY"), a copy is also mapped by
+ * the kernel: a KML process that asked with ARCH_KML_SLED_EXEC, or whose
+ * parent did, gets the copy instead of the original for every private,
+ * read-only, executable mapping of the original (the program and its
+ * interpreter at exec, ld.so's mappings of libraries), and the sled at
+ * address 0 with the first one.  Its programs then make direct calls
+ * without a rewriter in the process; the objects without a copy keep
+ * SYSCALL.
+ *
+ * The copy runs at CPL 0 in every such process, so it must qualify as a
+ * program under the trusted directory does (root-owned, and so is every
+ * directory above it, none writable by group or others), on a mount that
+ * allows exec, and nobody may open it for writing while it is registered
+ * (deny_write_access(), as for a running program).  The original is
+ * named by its inode and its ctime: a file that changed since it was
+ * registered (a write, a chmod) is mapped as it is.  The copy must be as
+ * large as the original; the kernel does not read either: the bytes are
+ * root's word, as the trusted directory's are.
+ */
+struct kml_image {
+	struct hlist_node node;
+	struct file *orig;		/* pins the inode */
+	struct file *copy;		/* write access denied */
+	struct timespec64 ctime;	/* the original's, at registration */
+};
+
+#define KML_IMAGES_BITS	6
+static DEFINE_HASHTABLE(kml_images, KML_IMAGES_BITS);
+static DEFINE_RWLOCK(kml_images_lock);		/* the table, for lookups */
+static DEFINE_MUTEX(kml_images_mutex);		/* serializes changes */
+
+struct file *__kml_mmap_image(struct file *file, unsigned long addr)
+{
+	struct inode *inode = file_inode(file);
+	struct file *copy = NULL;
+	struct kml_image *im;
+
+	if (addr < PAGE_SIZE)
+		return NULL;		/* the sled's page */
+	read_lock(&kml_images_lock);
+	hash_for_each_possible(kml_images, im, node, (unsigned long)inode) {
+		struct timespec64 ctime;
+
+		if (file_inode(im->orig) != inode)
+			continue;
+		ctime = inode_get_ctime(inode);
+		if (timespec64_equal(&ctime, &im->ctime) &&
+		    i_size_read(inode) == i_size_read(file_inode(im->copy)) &&
+		    kml_inode_trusted(file_inode(im->copy)))
+			copy = get_file(im->copy);
+		break;
+	}
+	read_unlock(&kml_images_lock);
+	if (copy && !arch_kml_images_sled(current->mm)) {
+		fput(copy);
+		return NULL;
+	}
+	if (copy)
+		atomic_long_inc(&kml_stats[KML_IMAGES_MAPPED]);
+	return copy;
+}
+
+static void kml_image_free(struct kml_image *im)
+{
+	allow_write_access(im->copy);
+	fput(im->copy);
+	fput(im->orig);
+	kfree(im);
+}
+
+/* Register @copy for @orig, in place of an earlier copy. */
+static int kml_image_add(const char *orig, const char *copy)
+{
+	struct kml_image *im, *old = NULL;
+	struct inode *inode;
+	int ret;
+
+	im = kzalloc(sizeof(*im), GFP_KERNEL);
+	if (!im)
+		return -ENOMEM;
+	im->orig = filp_open(orig, O_RDONLY | O_LARGEFILE, 0);
+	if (IS_ERR(im->orig)) {
+		ret = PTR_ERR(im->orig);
+		goto free;
+	}
+	im->copy = filp_open(copy, O_RDONLY | O_LARGEFILE | O_NOFOLLOW, 0);
+	if (IS_ERR(im->copy)) {
+		ret = PTR_ERR(im->copy);
+		goto put_orig;
+	}
+	inode = file_inode(im->orig);
+	ret = -EINVAL;
+	if (!S_ISREG(inode->i_mode) || !S_ISREG(file_inode(im->copy)->i_mode) ||
+	    i_size_read(inode) != i_size_read(file_inode(im->copy)) ||
+	    file_inode(im->copy) == inode)
+		goto put_copy;
+	ret = -EPERM;
+	if (!kml_file_trusted(im->copy) || path_noexec(&im->copy->f_path))
+		goto put_copy;
+	ret = deny_write_access(im->copy);
+	if (ret)
+		goto put_copy;
+	im->ctime = inode_get_ctime(inode);
+
+	mutex_lock(&kml_images_mutex);
+	write_lock(&kml_images_lock);
+	hash_for_each_possible(kml_images, old, node, (unsigned long)inode)
+		if (file_inode(old->orig) == inode)
+			break;
+	if (old)
+		hash_del(&old->node);
+	hash_add(kml_images, &im->node, (unsigned long)inode);
+	write_unlock(&kml_images_lock);
+	mutex_unlock(&kml_images_mutex);
+	if (old)
+		kml_image_free(old);
+	return 0;
+
+put_copy:
+	fput(im->copy);
+put_orig:
+	fput(im->orig);
+free:
+	kfree(im);
+	return ret;
+}
+
+/* Drop the copy registered for @orig. */
+static int kml_image_del(const char *orig)
+{
+	struct kml_image *im;
+	struct inode *inode;
+	struct path p;
+	int ret;
+
+	ret = kern_path(orig, LOOKUP_FOLLOW, &p);
+	if (ret)
+		return ret;
+	inode = d_inode(p.dentry);
+	mutex_lock(&kml_images_mutex);
+	write_lock(&kml_images_lock);
+	hash_for_each_possible(kml_images, im, node, (unsigned long)inode)
+		if (file_inode(im->orig) == inode)
+			break;
+	if (im)
+		hash_del(&im->node);
+	write_unlock(&kml_images_lock);
+	mutex_unlock(&kml_images_mutex);
+	path_put(&p);
+	if (!im)
+		return -ENOENT;
+	kml_image_free(im);
+	return 0;
+}
+
+static void kml_images_clear(void)
+{
+	struct kml_image *im;
+	struct hlist_node *tmp;
+	HLIST_HEAD(gone);
+	int b;
+
+	mutex_lock(&kml_images_mutex);
+	write_lock(&kml_images_lock);
+	hash_for_each_safe(kml_images, b, tmp, im, node) {
+		hash_del(&im->node);
+		hlist_add_head(&im->node, &gone);
+	}
+	write_unlock(&kml_images_lock);
+	mutex_unlock(&kml_images_mutex);
+	hlist_for_each_entry_safe(im, tmp, &gone, node)
+		kml_image_free(im);
+}
+
+/*
+ * "ORIGINAL COPY" registers a copy, "- ORIGINAL" drops it, "-" drops them
+ * all; root only.
+ */
+static ssize_t images_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	char *s, *orig, *copy;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	s = kstrndup(buf, count, GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	copy = strim(s);
+	orig = strsep(&copy, " \t");
+	if (!strcmp(orig, "-") && !copy) {
+		kml_images_clear();
+		ret = 0;
+	} else if (!strcmp(orig, "-")) {
+		ret = kml_image_del(skip_spaces(copy));
+	} else if (!copy || orig[0] != '/') {
+		ret = -EINVAL;
+	} else {
+		copy = skip_spaces(copy);
+		ret = copy[0] == '/' ? kml_image_add(orig, copy) : -EINVAL;
+	}
+	kfree(s);
+	return ret ? ret : count;
+}
+
+/* The registered copies, "ORIGINAL COPY" a line, as many as fit. */
+static ssize_t images_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	char *o, *c, *tmp = kmalloc(2 * PATH_MAX, GFP_KERNEL);
+	struct kml_image *im;
+	int b, len = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	mutex_lock(&kml_images_mutex);
+	hash_for_each(kml_images, b, im, node) {
+		o = d_path(&im->orig->f_path, tmp, PATH_MAX);
+		c = d_path(&im->copy->f_path, tmp + PATH_MAX, PATH_MAX);
+		if (!IS_ERR(o) && !IS_ERR(c))
+			len += sysfs_emit_at(buf, len, "%s %s\n", o, c);
+	}
+	mutex_unlock(&kml_images_mutex);
+	kfree(tmp);
+	return len;
+}
+static struct kobj_attribute kml_attr_images = __ATTR_RW_MODE(images, 0600);
+
 /* kernel.kml.policy: changing it needs CAP_SYS_ADMIN and is logged. */
 static int kml_policy_sysctl(const struct ctl_table *table, int write,
 			     void *buffer, size_t *lenp, loff_t *ppos)
@@ -393,6 +633,7 @@ KML_STAT_ATTR(refused_policy);
 KML_STAT_ATTR(refused_unsafe);
 KML_STAT_ATTR(refused_untrusted);
 KML_STAT_ATTR(refused_interpreter);
+KML_STAT_ATTR(images_mapped);
 
 static struct attribute *kml_stat_attrs[] = {
 	&kml_attr_execs_granted.attr,
@@ -400,7 +641,9 @@ static struct attribute *kml_stat_attrs[] = {
 	&kml_attr_refused_unsafe.attr,
 	&kml_attr_refused_untrusted.attr,
 	&kml_attr_refused_interpreter.attr,
+	&kml_attr_images_mapped.attr,
 	&kml_attr_direct_calls.attr,
+	&kml_attr_images.attr,
 	NULL,
 };
 

@@ -52,6 +52,7 @@
 #include <asm/msr.h>
 #include <asm/nmi.h>
 #include <asm/pgtable.h>
+#include <asm/prctl.h>
 #include <asm/processor.h>
 #include <asm/proto.h>
 #include <asm/tlbflush.h>
@@ -323,17 +324,9 @@ static int __init kml_direct_page_init(unsigned long entry)
 }
 
 /*
- * arch_prctl(ARCH_KML_SLED): map the direct-call page at address 0 of the
- * calling KML process, for "call *%rax" sites (the rewriter).  Nothing is
- * mapped at 0 otherwise, so that a NULL pointer faults as in ring 3; the
- * entry itself, for "call *%rcx", is in the auxiliary vector
- * (AT_KML_ENTRY).  Returns the numbers the sled covers.  The mapping
- * stays until exec.  Fork copies it with its page-table entry
- * (VM_MIXEDMAP, as for a mapping filled by vm_insert_page(); see
- * vma_needs_copy()), so a child's first direct call does not fault the
- * page in, with the page table under it.  Once asked for, a call that lands
- * past the sled or in the top page of the address space is continued at
- * the entry (entry_kml.S), even if the program unmapped the page.
+ * Map the direct-call page at address 0 of @mm, a KML mm, with its mmap
+ * lock held for writing: 0 once it is there, else an error (something
+ * else is at 0).
  *
  * Where the CPU has protection keys the page is execute-only: it gets
  * the process's execute-only key, whose access the thread's PKRU denies
@@ -342,36 +335,80 @@ static int __init kml_direct_page_init(unsigned long entry)
  * supervisor accesses to user pages too): a NULL argument gives EFAULT.
  * Instruction fetches ignore keys; the sled still runs.
  */
-long kml_arch_prctl_sled(struct task_struct *task)
+static int kml_install_sled(struct mm_struct *mm)
 {
-	struct mm_struct *mm = task->mm;
 	struct vm_area_struct *vma;
-	long ret = KML_DIRECT_SLED;
 	unsigned long flags;
 	int pkey;
 
-	if (task != current || !kml_mm(mm))
-		return -EPERM;
+	mmap_assert_write_locked(mm);
+	if (mm->context.kml_sled)
+		return 0;
 	if (!kml_direct_pages[0])
 		return -ENODEV;
+	flags = VM_EXEC | VM_MAYREAD | VM_MAYEXEC | VM_DONTEXPAND | VM_MIXEDMAP;
+	pkey = execute_only_pkey(mm);
+	if (pkey > 0)
+		flags |= arch_calc_vm_prot_bits(PROT_EXEC, pkey);
+	else
+		flags |= VM_READ;
+	vma = _install_special_mapping(mm, 0, PAGE_SIZE, flags, &kml_direct_mapping);
+	if (IS_ERR(vma))
+		return PTR_ERR(vma);
+	WRITE_ONCE(mm->context.kml_sled, true);
+	return 0;
+}
+
+/*
+ * arch_prctl(ARCH_KML_SLED, flags): map the direct-call page at address 0
+ * of the calling KML process, for "call *%rax" sites (the rewriter).
+ * Nothing is mapped at 0 otherwise, so that a NULL pointer faults as in
+ * ring 3; the entry itself, for "call *%rcx", is in the auxiliary vector
+ * (AT_KML_ENTRY).  Returns the numbers the sled covers.  The mapping
+ * stays until exec.  Fork copies it with its page-table entry
+ * (VM_MIXEDMAP, as for a mapping filled by vm_insert_page(); see
+ * vma_needs_copy()), so a child's first direct call does not fault the
+ * page in, with the page table under it.  Once asked for, a call that lands
+ * past the sled or in the top page of the address space is continued at
+ * the entry (entry_kml.S), even if the program unmapped the page.
+ *
+ * ARCH_KML_SLED_EXEC in @flags: the KML programs that this process and
+ * its children execute start in the direct mode as well, without the
+ * rewriter (see arch_kml_grant_mm() and kernel/kml/core.c, "Patched
+ * copies").  A program executed in user mode drops it.
+ */
+long kml_arch_prctl_sled(struct task_struct *task, unsigned long flags)
+{
+	struct mm_struct *mm = task->mm;
+	long ret;
+
+	if (task != current || !kml_mm(mm))
+		return -EPERM;
+	if (flags & ~ARCH_KML_SLED_EXEC)
+		return -EINVAL;
 	if (mmap_write_lock_killable(mm))
 		return -EINTR;
-	if (!mm->context.kml_sled) {
-		flags = VM_EXEC | VM_MAYREAD | VM_MAYEXEC | VM_DONTEXPAND | VM_MIXEDMAP;
-		pkey = execute_only_pkey(mm);
-		if (pkey > 0)
-			flags |= arch_calc_vm_prot_bits(PROT_EXEC, pkey);
-		else
-			flags |= VM_READ;
-		vma = _install_special_mapping(mm, 0, PAGE_SIZE, flags,
-					       &kml_direct_mapping);
-		if (IS_ERR(vma))
-			ret = PTR_ERR(vma);	/* something else is at 0 */
-		else
-			WRITE_ONCE(mm->context.kml_sled, true);
-	}
+	ret = kml_install_sled(mm);
+	if (!ret && (flags & ARCH_KML_SLED_EXEC))
+		WRITE_ONCE(mm->context.kml_sled_exec, true);
 	mmap_write_unlock(mm);
-	return ret;
+	return ret ? ret : KML_DIRECT_SLED;
+}
+
+/* Whether @mm maps registered patched copies (kml_mmap_image()). */
+bool arch_kml_images_mm(struct mm_struct *mm)
+{
+	return kml_mm(mm) && READ_ONCE(mm->context.kml_sled_exec);
+}
+
+/*
+ * do_mmap(), with @mm's lock held for writing, about to map a patched
+ * copy: the copy's "call *%rax" sites need the sled.  False if it cannot
+ * be mapped; the original is mapped then.
+ */
+bool arch_kml_images_sled(struct mm_struct *mm)
+{
+	return !kml_install_sled(mm);
 }
 
 /* The AT_KML_ENTRY entry of a new program's auxiliary vector, or 0. */
@@ -712,6 +749,9 @@ void arch_kml_grant_mm(struct mm_struct *mm)
 	int i;
 
 	mm->context.kml = true;
+	/* ARCH_KML_SLED_EXEC: current->mm is the caller's until exec_mmap() */
+	if (current->mm && READ_ONCE(current->mm->context.kml_sled_exec))
+		mm->context.kml_sled_exec = true;
 	if (!boot_cpu_has(X86_FEATURE_PTI))
 		return;
 	for (i = 0; i < KERNEL_PGD_BOUNDARY; i++) {

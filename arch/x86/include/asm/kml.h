@@ -359,7 +359,7 @@ static __always_inline bool kml_refuse_gs(struct task_struct *task)
 }
 
 /* arch_prctl(ARCH_KML_SLED): map the direct-call sled at address 0. */
-long kml_arch_prctl_sled(struct task_struct *task);
+long kml_arch_prctl_sled(struct task_struct *task, unsigned long flags);
 
 #else /* !CONFIG_KERNEL_MODE_LINUX */
 
@@ -385,7 +385,10 @@ static inline void kml_ptrace_putreg(struct task_struct *task,
 				     unsigned long offset,
 				     unsigned long value) { }
 static inline bool kml_refuse_gs(struct task_struct *task) { return false; }
-static inline long kml_arch_prctl_sled(struct task_struct *task) { return -EINVAL; }
+static inline long kml_arch_prctl_sled(struct task_struct *task, unsigned long flags)
+{
+	return -EINVAL;
+}
 static __always_inline bool kml_exc_debug_switch(struct pt_regs *regs) { return false; }
 static __always_inline bool kml_soft_int(struct pt_regs *regs, int vector) { return false; }
 static inline bool kml_within_entry(unsigned long addr, unsigned long end) { return false; }
