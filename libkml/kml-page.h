@@ -13,8 +13,14 @@
 
 /* The kernel's AT_KML_ENTRY: the direct-call entry of a KML process. */
 #define KML_AT_ENTRY		0x4b4d4cUL
-/* arch_prctl(ARCH_KML_SLED, 0): map the sled; returns the numbers it covers. */
+/* arch_prctl(ARCH_KML_SLED, flags): map the sled; returns the numbers it covers. */
 #define KML_ARCH_SLED		0x4b01
+/*
+ * Its flag ARCH_KML_SLED_EXEC: the KML programs that this process and its
+ * children execute start with the kernel mapping the patched copies that
+ * root registered (/sys/kernel/kml/images), and the sled with them.
+ */
+#define KML_ARCH_SLED_EXEC	0x1
 
 static inline int kml_cpl0(void)
 {
@@ -39,10 +45,11 @@ static inline unsigned long kml_entry_auxv(void)
  * Ask the kernel for the sled at address 0, for "call *%rax" sites: the
  * numbers below the result enter the kernel through it; 0 if this process
  * cannot have it (not in kernel mode, or something else mapped at 0).
- * Asking again changes nothing.  A raw SYSCALL: the rewriter calls this
- * from its constructor, before anything else is set up.
+ * Asking again changes nothing but adds @flags (KML_ARCH_SLED_EXEC).  A
+ * raw SYSCALL: the rewriter calls this from its constructor, before
+ * anything else is set up.
  */
-static inline unsigned long kml_sled_map(void)
+static inline unsigned long kml_sled_map(unsigned long flags)
 {
 	long ret = 158;		/* __NR_arch_prctl */
 
@@ -50,7 +57,7 @@ static inline unsigned long kml_sled_map(void)
 		return 0;
 	__asm__ volatile("syscall"
 			 : "+a"(ret)
-			 : "D"((long)KML_ARCH_SLED), "S"(0L)
+			 : "D"((long)KML_ARCH_SLED), "S"(flags)
 			 : "rcx", "r11", "memory");
 	return ret > 0 ? (unsigned long)ret : 0;
 }

@@ -21,7 +21,7 @@ int kml_direct_available(void)
 unsigned long kml_direct_sled(void)
 {
 	if (!kml_direct_limit)
-		kml_direct_limit = kml_sled_map();
+		kml_direct_limit = kml_sled_map(0);
 	return kml_direct_limit;
 }
 

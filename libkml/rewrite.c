@@ -759,9 +759,14 @@ static int kml_rwc_same(const struct kml_rwc_ent *a, const struct kml_rwc_ent *b
 	       a->vaddr == b->vaddr && a->filesz == b->filesz;
 }
 
+/*
+ * The cache is mapped only while the rewriter works (kml_rw_scan(); per
+ * thread, as kml_rw_pm_fd): a mapping that stayed would cost every fork
+ * of the process its VMA and page tables (scripts/layout-control.sh).
+ */
 static const char *kml_rwc_path = "/etc/kml-rewrite.cache";
-static const uint8_t *kml_rwc;
-static size_t kml_rwc_size;
+static __thread const uint8_t *kml_rwc;
+static __thread size_t kml_rwc_size;
 
 /* Whether fd is root's and only root may write it; its type the caller checks. */
 static int kml_rwc_trusted(int fd, struct stat *st)
@@ -794,6 +799,13 @@ static void kml_rwc_open(void)
 	}
 	kml_rwc = p;
 	kml_rwc_size = st.st_size;
+}
+
+static void kml_rwc_close(void)
+{
+	if (kml_rwc)
+		munmap((void *)kml_rwc, kml_rwc_size);
+	kml_rwc = NULL;
 }
 
 /*
@@ -941,6 +953,26 @@ static int kml_rw_map_image(const struct kml_rw_obj *o, int i)
 	return p == (void *)lo;
 }
 
+/*
+ * Whether the kernel mapped segment ph of o from its patched copy already
+ * (ARCH_KML_SLED_EXEC): its first cached site holds "call *%rax".
+ */
+static int kml_rw_kernel_imaged(const struct kml_rw_obj *o, const ElfW(Phdr) *ph)
+{
+	const uint8_t *p;
+	struct kml_rwc_ent e;
+	size_t off = kml_rwc_lookup(o, ph, &e);
+	uint32_t at;
+
+	if (!off || !e.nsites)
+		return 0;
+	memcpy(&at, kml_rwc + off, sizeof(at));
+	if (ph->p_filesz < 2 || at > ph->p_filesz - 2)
+		return 0;
+	p = (const uint8_t *)(o->base + ph->p_vaddr) + at;
+	return p[0] == 0xff && p[1] == 0xd0;
+}
+
 #define KML_RW_PH_STACK	16
 
 /* Set when an object waits for the decoder (kml_rw_scan()). */
@@ -995,7 +1027,7 @@ static int kml_rw_segments(const struct kml_rw_obj *o)
 		if (!kml_rw_exec_segment(ph))
 			continue;
 		if (n[i] == -2) {
-			if (kml_rw_map_image(o, i)) {
+			if (kml_rw_kernel_imaged(o, ph) || kml_rw_map_image(o, i)) {
 				kml_rw_imaged++;
 				continue;
 			}
@@ -1106,6 +1138,7 @@ static void kml_rw_scan(void)
 {
 	if (!kml_rw_on)
 		return;
+	kml_rwc_open();
 	kml_rw_need_decoder = 0;
 	dl_iterate_phdr(kml_rw_object, NULL);
 	if (kml_rw_need_decoder && !kml_rw_decoder())
@@ -1115,13 +1148,26 @@ static void kml_rw_scan(void)
 	if (kml_rwc_dir_fd >= 0)
 		close(kml_rwc_dir_fd);
 	kml_rw_pm_fd = kml_rwc_dir_fd = -1;
+	kml_rwc_close();
+}
+
+/*
+ * KML_DIRECT_EXEC=1 in the environment: the KML programs this one and its
+ * children execute start in the direct mode without the rewriter, their
+ * objects that have a registered patched copy mapped from it by the
+ * kernel (ARCH_KML_SLED_EXEC; Documentation/kml.rst, "Patched copies").
+ */
+static unsigned long kml_rw_sled_flags(void)
+{
+	const char *e = getenv("KML_DIRECT_EXEC");
+
+	return e && !strcmp(e, "1") ? KML_ARCH_SLED_EXEC : 0;
 }
 
 __attribute__((constructor(101))) static void kml_rw_init(void)
 {
-	if (!kml_sled_map())
+	if (!kml_sled_map(kml_rw_sled_flags()))
 		return;
-	kml_rwc_open();
 	kml_rw_on = 1;
 	kml_rw_scan();
 	kml_rw_started = 1;
