@@ -119,6 +119,7 @@ build libkt-preload.so preload.c -shared -fPIC
 build kt-hello-static hello.c -static
 build kt-hello-dynamic hello.c -DKT_DYNAMIC
 build kt-threads threads.c -pthread
+build kt-images images.c
 # The benchmarks (tests/bench): kbench plain and through the shim, and
 # the program its fork_exec runs; build() with tests/bench as source dir.
 # kbench.shim is in the site cache, with a patched copy: it links the
@@ -294,6 +295,20 @@ done
 	die "kml-rwcache failed"
 [ -s "$ROOT/etc/kml-rewrite.cache" ] || die "kml-rwcache wrote no etc/kml-rewrite.cache"
 [ -d "$ROOT/etc/kml-rewrite.cache.d" ] || die "kml-rwcache wrote no patched copies"
+# The same copies for the kernel to map (kernel/kml/core.c, "Patched
+# copies"), one "ORIGINAL COPY" line each, which the init registers in
+# /sys/kernel/kml/images at boot.
+for f in "${elfs[@]}"; do
+	case $f in
+	*.so | *.so.* | */kbench.shim | */kb-nop-dyn) ;;
+	*) continue ;;
+	esac
+	id=$(readelf -n "$ROOT/$f" 2>/dev/null | sed -n 's/^ *Build ID: *\([0-9a-f]*\)$/\1/p' | head -1)
+	if [ -n "$id" ] && [ -f "$ROOT/etc/kml-rewrite.cache.d/$id" ]; then
+		printf '%s /etc/kml-rewrite.cache.d/%s\n' "${f#.}" "$id"
+	fi
+done > "$ROOT/etc/kml-images"
+grep -q libc.so "$ROOT/etc/kml-images" || die "no patched copy of libc in etc/kml-images"
 
 cat > "$ROOT/etc/passwd" <<PW
 root:x:0:0:root:/root:/bin/sh

@@ -116,7 +116,7 @@ run_test() {
 	fi
 }
 
-TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory null softint hwbp redzone badstack escalate ptrace regs gs direct ptstop ptprologue"
+TESTS="cpl hello-static hello-dynamic signals forkexec pipe threads fpu memory null softint hwbp redzone badstack escalate ptrace regs gs direct ptstop ptprologue images"
 # The same C tests through the direct-call shim (kmltest.direct=1): mode
 # shim runs /trusted/kt-<t>.shim (static, libkml-rewrite.a linked in),
 # mode rewrite runs /trusted/kt-<t>.rw (dynamic) with libkml-rewrite.so

@@ -85,7 +85,7 @@ COSTS=${COSTS-"max,off,1 max,on,1 qemu64,off,1,kml_fastpath=off qemu64,on,1 max,
 LTP_SET=${LTP_SET:-1}
 LTP_EXPECTED=${LTP_EXPECTED:-$top/tests/ltp/expected-differences.txt}
 [ "${DEBUG:-0}" != 0 ] && DEBUG_BOOT=0
-DEBUG_TESTS=boot,signals,softint,redzone,badstack,ptrace,regs,gs,direct,ptstop,ptprologue,rewritten
+DEBUG_TESTS=boot,signals,softint,redzone,badstack,ptrace,regs,gs,direct,ptstop,ptprologue,rewritten,images
 
 step "self-test of the log checker"
 bash "$top/tests/harness/selftest.sh" || die "the log checker is broken; guest results would mean nothing"
