@@ -232,6 +232,10 @@ bw_file_rd bw_mmap_rd tcp udp connect bw_tcp select_tcp"
 			if ($2 != "kml-direct" && d[2] != 0) bad($2 " made direct calls")
 			modes[$2] = 1
 		}
+		/^KMLBENCH-IMAGES: / {
+			split($3, m, "=")
+			if ($2 != "kml-direct" && m[2] != 0) bad($2 " mapped patched copies")
+		}
 		/^KMLBENCH: / {
 			split($5, t, "=|,"); split($6, w, "=|,")
 			key = $2 SUBSEP $3

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # "make layout-control": what the direct mode's extra mappings cost by
-# themselves.  The rewriter adds two mappings to a direct-mode process:
-# the direct-call page at address 0 and the site cache
-# (/etc/kml-rewrite.cache).  One boot of the KML kernel under -icount
-# shift=0 with the cost plugin runs kbench in its three KML modes, then
-# kbench.shim (the direct mode's program) from /bin, in ring 3 where the
-# rewriter does nothing: plain ("none") and with those mappings made by
-# kbench itself ("0", "c", "0c"; KBENCH_LAYOUT in tests/bench/kbench.c).
-# Same kernel, same program, no KML path: whatever "0c" costs beyond
-# "none" is the mappings', and kml-direct beyond "0c" is KML's.
+# themselves.  The rewriter adds the direct-call page at address 0 to a
+# direct-mode process; until 2026-12-07 it also kept the site cache
+# (/etc/kml-rewrite.cache) mapped, which it now maps only while it works
+# ("c" stays as a measure of one more mapping).  One boot of the KML
+# kernel under -icount shift=0 with the cost plugin runs kbench in its
+# three KML modes, then kbench.shim (the direct mode's program) from
+# /bin, in ring 3 where the rewriter does nothing: plain ("none") and with
+# those mappings made by kbench itself ("0", "c", "0c"; KBENCH_LAYOUT in
+# tests/bench/kbench.c).
+# Same kernel, same program, no KML path: whatever "0" costs beyond
+# "none" is the page's, and kml-direct beyond "0" is KML's.
 #
 # Prints instructions and modeled cycles (Xeon table) per operation.  The
 # boot has "norandmaps", as make bench's have: one layout per program.

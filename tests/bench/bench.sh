@@ -6,8 +6,11 @@
 #   kml-normal   the KML kernel, programs from /bin (ring 3)
 #   kml-trusted  the KML kernel, programs from /trusted (SYSCALL at CPL 0)
 #   kml-direct   the KML kernel, from /trusted through the libkml shim
-#                (kbench: static with libkml-rewrite.a; redis: the
-#                rewriter in /etc/ld.so.preload)
+#                (kbench: static with libkml-rewrite.a, run with
+#                KML_DIRECT_EXEC=1, so that the programs it executes get
+#                the kernel's patched copies (Documentation/kml.rst,
+#                "Patched copies"); redis: the rewriter in
+#                /etc/ld.so.preload)
 # Lines for scripts/bench.sh:
 #   KMLBENCH: <bench> <mode> ops=.. ticks=med,min,max ns=med,min,max
 #   KMLBENCH-CHECK: <mode> cpl=<n> direct_calls=<delta>
@@ -24,9 +27,11 @@
 # kmltest.redis_n=
 # (0: no redis), kmltest.sql_n= (0: no MariaDB), kmltest.costs=1 (the boot has the cost plugin),
 # kmltest.bench_control=1 (scripts/layout-control.sh: kbench.shim in ring 3
-# as modes shim-layout-*).
+# as modes shim-layout-*), kmltest.bench_direct_exec=0 (kml-direct's kbench
+# without KML_DIRECT_EXEC: the programs it executes load the rewriter from
+# /etc/ld.so.preload, as before the kernel mapped the copies).
 bb=/bin/busybox
-ms=20 batches=5 only= redis_n=2000 sql_n=10000 costs=0 verbose=
+ms=20 batches=5 only= redis_n=2000 sql_n=10000 costs=0 verbose= direct_exec=1
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kmltest.costs=*) costs=${arg#*=} ;;
@@ -36,6 +41,7 @@ for arg in $(cat /proc/cmdline); do
 	kmltest.bench_verbose=1) verbose=-v ;;
 	kmltest.redis_n=*) redis_n=${arg#*=} ;;
 	kmltest.sql_n=*) sql_n=${arg#*=} ;;
+	kmltest.bench_direct_exec=*) direct_exec=${arg#*=} ;;
 	esac
 done
 PRELOAD=/etc/ld.so.preload
@@ -68,13 +74,22 @@ if [ "$only" != none ]; then
 		prog=$(mode_dir $mode)/kbench
 		[ $mode = kml-direct ] && prog=$prog.shim
 		check_mode $mode $prog
-		# kbench.shim is static; fork_exec_dyn's program loads the rewriter
-		[ $mode = kml-direct ] && echo /lib/libkml-rewrite.so > $PRELOAD
+		# kbench.shim is static; fork_exec_dyn's program gets the kernel's
+		# patched copies (KML_DIRECT_EXEC), or loads the rewriter
+		direct_env=
+		if [ $mode = kml-direct ] && [ "$direct_exec" = 1 ]; then
+			direct_env=KML_DIRECT_EXEC=1
+		elif [ $mode = kml-direct ]; then
+			echo /lib/libkml-rewrite.so > $PRELOAD
+		fi
 		mark=
 		[ "$costs" = 1 ] && mark=-m
+		i0=$($bb cat /sys/kernel/kml/images_mapped 2>/dev/null || echo 0)
 		# shellcheck disable=SC2086
-		$prog $mark $verbose -t "$ms" -b "$batches" $mode $only
+		env $direct_env $prog $mark $verbose -t "$ms" -b "$batches" $mode $only
 		rm -f $PRELOAD
+		# text the kernel mapped from patched copies meanwhile
+		echo "KMLBENCH-IMAGES: $mode images_mapped=$(( $($bb cat /sys/kernel/kml/images_mapped 2>/dev/null || echo 0) - i0 ))"
 	done
 	# kmltest.bench_control=1 (scripts/layout-control.sh): kbench.shim
 	# outside KML (ring 3, where the rewriter does nothing), plain and

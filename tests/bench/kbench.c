@@ -40,7 +40,8 @@
  * the same kernel measures what they cost with no KML path involved: "0"
  * a page at address 0 with its page present (the direct-call page; root
  * and vm.mmap_min_addr=0), "c" the site cache /etc/kml-rewrite.cache,
- * mapped as the rewriter maps it.
+ * mapped as the rewriter mapped it for the whole run until it kept it
+ * only while it works (now only "0" is the direct mode's layout).
  */
 #define _GNU_SOURCE
 #include <errno.h>
