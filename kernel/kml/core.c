@@ -417,12 +417,13 @@ static int kml_image_add(const char *orig, const char *copy)
 	im = kzalloc(sizeof(*im), GFP_KERNEL);
 	if (!im)
 		return -ENOMEM;
-	im->orig = filp_open(orig, O_RDONLY | O_LARGEFILE, 0);
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the write */
+	im->orig = filp_open(orig, O_RDONLY | O_LARGEFILE | O_NONBLOCK, 0);
 	if (IS_ERR(im->orig)) {
 		ret = PTR_ERR(im->orig);
 		goto free;
 	}
-	im->copy = filp_open(copy, O_RDONLY | O_LARGEFILE | O_NOFOLLOW, 0);
+	im->copy = filp_open(copy, O_RDONLY | O_LARGEFILE | O_NOFOLLOW | O_NONBLOCK, 0);
 	if (IS_ERR(im->copy)) {
 		ret = PTR_ERR(im->copy);
 		goto put_orig;
