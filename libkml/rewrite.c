@@ -955,16 +955,16 @@ static int kml_rw_map_image(const struct kml_rw_obj *o, int i)
 
 /*
  * Whether the kernel mapped segment ph of o from its patched copy already
- * (ARCH_KML_SLED_EXEC): its first cached site holds "call *%rax".
+ * (ARCH_KML_SLED_EXEC): its first cached site, at off in the cache (entry
+ * e), holds "call *%rax".
  */
-static int kml_rw_kernel_imaged(const struct kml_rw_obj *o, const ElfW(Phdr) *ph)
+static int kml_rw_kernel_imaged(const struct kml_rw_obj *o, const ElfW(Phdr) *ph,
+				const struct kml_rwc_ent *e, size_t off)
 {
 	const uint8_t *p;
-	struct kml_rwc_ent e;
-	size_t off = kml_rwc_lookup(o, ph, &e);
 	uint32_t at;
 
-	if (!off || !e.nsites)
+	if (!e->nsites)
 		return 0;
 	memcpy(&at, kml_rwc + off, sizeof(at));
 	if (ph->p_filesz < 2 || at > ph->p_filesz - 2)
@@ -1005,11 +1005,14 @@ static int kml_rw_segments(const struct kml_rw_obj *o)
 	for (i = 0; i < o->phnum; i++) {
 		const ElfW(Phdr) *ph = &o->ph[i];
 		struct kml_rwc_ent e;
+		size_t off;
 
 		if (!kml_rw_exec_segment(ph))
 			continue;
-		if (kml_rwc_lookup(o, ph, &e) && (e.flags & KML_RWC_IMAGE)) {
-			n[i] = -2;	/* the copy, else the cached sites */
+		off = kml_rwc_lookup(o, ph, &e);
+		if (off && (e.flags & KML_RWC_IMAGE)) {
+			/* -3: the kernel mapped the copy; -2: the copy, else the sites */
+			n[i] = kml_rw_kernel_imaged(o, ph, &e, off) ? -3 : -2;
 			continue;
 		}
 		n[i] = kml_rwc_sites(o, ph, (const uint8_t *)(o->base + ph->p_vaddr), ph->p_filesz,
@@ -1026,8 +1029,12 @@ static int kml_rw_segments(const struct kml_rw_obj *o)
 
 		if (!kml_rw_exec_segment(ph))
 			continue;
+		if (n[i] == -3) {
+			kml_rw_imaged++;
+			continue;
+		}
 		if (n[i] == -2) {
-			if (kml_rw_kernel_imaged(o, ph) || kml_rw_map_image(o, i)) {
+			if (kml_rw_map_image(o, i)) {
 				kml_rw_imaged++;
 				continue;
 			}

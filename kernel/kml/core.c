@@ -40,7 +40,6 @@
 #include <linux/kml.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
-#include <linux/mutex.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/path.h>
@@ -365,8 +364,18 @@ struct kml_image {
 
 #define KML_IMAGES_BITS	6
 static DEFINE_HASHTABLE(kml_images, KML_IMAGES_BITS);
-static DEFINE_RWLOCK(kml_images_lock);		/* the table, for lookups */
-static DEFINE_MUTEX(kml_images_mutex);		/* serializes changes */
+static DEFINE_RWLOCK(kml_images_lock);
+
+/* The entry of @inode, kml_images_lock held. */
+static struct kml_image *kml_image_find(struct inode *inode)
+{
+	struct kml_image *im;
+
+	hash_for_each_possible(kml_images, im, node, (unsigned long)inode)
+		if (file_inode(im->orig) == inode)
+			return im;
+	return NULL;
+}
 
 struct file *__kml_mmap_image(struct file *file, unsigned long addr)
 {
@@ -377,17 +386,14 @@ struct file *__kml_mmap_image(struct file *file, unsigned long addr)
 	if (addr < PAGE_SIZE)
 		return NULL;		/* the sled's page */
 	read_lock(&kml_images_lock);
-	hash_for_each_possible(kml_images, im, node, (unsigned long)inode) {
-		struct timespec64 ctime;
+	im = kml_image_find(inode);
+	if (im) {
+		struct timespec64 ctime = inode_get_ctime(inode);
 
-		if (file_inode(im->orig) != inode)
-			continue;
-		ctime = inode_get_ctime(inode);
 		if (timespec64_equal(&ctime, &im->ctime) &&
 		    i_size_read(inode) == i_size_read(file_inode(im->copy)) &&
 		    kml_inode_trusted(file_inode(im->copy)))
 			copy = get_file(im->copy);
-		break;
 	}
 	read_unlock(&kml_images_lock);
 	if (copy && !arch_kml_images_sled(current->mm)) {
@@ -410,7 +416,7 @@ static void kml_image_free(struct kml_image *im)
 /* Register @copy for @orig, in place of an earlier copy. */
 static int kml_image_add(const char *orig, const char *copy)
 {
-	struct kml_image *im, *old = NULL;
+	struct kml_image *im, *old;
 	struct inode *inode;
 	int ret;
 
@@ -442,16 +448,12 @@ static int kml_image_add(const char *orig, const char *copy)
 		goto put_copy;
 	im->ctime = inode_get_ctime(inode);
 
-	mutex_lock(&kml_images_mutex);
 	write_lock(&kml_images_lock);
-	hash_for_each_possible(kml_images, old, node, (unsigned long)inode)
-		if (file_inode(old->orig) == inode)
-			break;
+	old = kml_image_find(inode);
 	if (old)
 		hash_del(&old->node);
 	hash_add(kml_images, &im->node, (unsigned long)inode);
 	write_unlock(&kml_images_lock);
-	mutex_unlock(&kml_images_mutex);
 	if (old)
 		kml_image_free(old);
 	return 0;
@@ -469,23 +471,17 @@ free:
 static int kml_image_del(const char *orig)
 {
 	struct kml_image *im;
-	struct inode *inode;
 	struct path p;
 	int ret;
 
 	ret = kern_path(orig, LOOKUP_FOLLOW, &p);
 	if (ret)
 		return ret;
-	inode = d_inode(p.dentry);
-	mutex_lock(&kml_images_mutex);
 	write_lock(&kml_images_lock);
-	hash_for_each_possible(kml_images, im, node, (unsigned long)inode)
-		if (file_inode(im->orig) == inode)
-			break;
+	im = kml_image_find(d_inode(p.dentry));
 	if (im)
 		hash_del(&im->node);
 	write_unlock(&kml_images_lock);
-	mutex_unlock(&kml_images_mutex);
 	path_put(&p);
 	if (!im)
 		return -ENOENT;
@@ -500,14 +496,12 @@ static void kml_images_clear(void)
 	HLIST_HEAD(gone);
 	int b;
 
-	mutex_lock(&kml_images_mutex);
 	write_lock(&kml_images_lock);
 	hash_for_each_safe(kml_images, b, tmp, im, node) {
 		hash_del(&im->node);
 		hlist_add_head(&im->node, &gone);
 	}
 	write_unlock(&kml_images_lock);
-	mutex_unlock(&kml_images_mutex);
 	hlist_for_each_entry_safe(im, tmp, &gone, node)
 		kml_image_free(im);
 }
@@ -554,14 +548,14 @@ static ssize_t images_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 	if (!tmp)
 		return -ENOMEM;
-	mutex_lock(&kml_images_mutex);
+	read_lock(&kml_images_lock);	/* d_path() does not sleep */
 	hash_for_each(kml_images, b, im, node) {
 		o = d_path(&im->orig->f_path, tmp, PATH_MAX);
 		c = d_path(&im->copy->f_path, tmp + PATH_MAX, PATH_MAX);
 		if (!IS_ERR(o) && !IS_ERR(c))
 			len += sysfs_emit_at(buf, len, "%s %s\n", o, c);
 	}
-	mutex_unlock(&kml_images_mutex);
+	read_unlock(&kml_images_lock);
 	kfree(tmp);
 	return len;
 }
