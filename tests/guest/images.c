@@ -18,7 +18,9 @@
  *     as it is on disk, no direct calls;
  *   - with it (mode trusted), a /trusted child gets the copy of libc, the
  *     page, and makes direct calls; so does a program that child
- *     executes in turn; a /bin child (user mode) gets nothing;
+ *     executes in turn, and one that also loads the rewriter (from
+ *     /etc/ld.so.preload), which finds those segments mapped already;
+ *     a /bin child (user mode) gets nothing;
  *   - registration (root): the copy of a program stands for it until the
  *     program's file changes (its ctime), nobody may open the copy for
  *     writing while it is registered (ETXTBSY), and a copy that is not
@@ -45,7 +47,7 @@ static const char *self_trusted = "/trusted/kt-images";
 
 struct report {
 	int sled, libc_copy, exe_copy, cpl;
-	unsigned long direct;
+	unsigned long direct, imaged;
 };
 
 /* The path of the mapping that holds @addr in /proc/self/maps, or "". */
@@ -73,6 +75,7 @@ static int child(char **argv)
 {
 	char path[256];
 	void *getpid_fn = dlsym(RTLD_DEFAULT, "getpid");
+	unsigned long *imaged = dlsym(RTLD_DEFAULT, "kml_rw_imaged");	/* the rewriter's */
 	unsigned long d0;
 	int i, sled;
 
@@ -88,8 +91,8 @@ static int child(char **argv)
 	mapping_of((unsigned long)getpid_fn, path, sizeof(path));
 	printf(" libc_copy=%d", strstr(path, "/kml-rewrite.cache.d/") != NULL);
 	mapping_of((unsigned long)child, path, sizeof(path));
-	printf(" exe_copy=%d cpl=%d direct=%lu\n", !strcmp(path, COPY), kt_cpl(),
-	       kt_direct_calls() - d0);
+	printf(" exe_copy=%d cpl=%d direct=%lu imaged=%lu\n", !strcmp(path, COPY), kt_cpl(),
+	       kt_direct_calls() - d0, imaged ? *imaged : 0);
 	return 0;
 }
 
@@ -117,8 +120,8 @@ static int run_child(const char *prog, const char *extra, struct report *r)
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) || n <= 0)
 		return -1;
 	buf[n] = 0;
-	if (sscanf(buf, "REPORT sled=%d libc_copy=%d exe_copy=%d cpl=%d direct=%lu", &r->sled,
-		   &r->libc_copy, &r->exe_copy, &r->cpl, &r->direct) != 5)
+	if (sscanf(buf, "REPORT sled=%d libc_copy=%d exe_copy=%d cpl=%d direct=%lu imaged=%lu",
+		   &r->sled, &r->libc_copy, &r->exe_copy, &r->cpl, &r->direct, &r->imaged) != 6)
 		return -1;
 	return 0;
 }
@@ -141,6 +144,27 @@ static void check_direct(const char *prog, const char *extra, const char *why)
 	kt_check(ok && r.cpl == 0 && r.sled && r.libc_copy && r.direct >= 100,
 		 "%s %s: CPL %d, page at 0 (%d), libc's copy (%d), 100 getpid() direct (%lu)",
 		 prog, why, r.cpl, r.sled, r.libc_copy, r.direct);
+}
+
+/*
+ * The rewriter preloaded as well: it finds ld.so's and libc's text mapped
+ * from their copies already and leaves it (kml_rw_imaged counts them).
+ */
+static void preloaded(void)
+{
+	struct report r;
+	FILE *f = fopen("/etc/ld.so.preload", "w");
+	int ok;
+
+	if (!f || fputs("/lib/libkml-rewrite.so\n", f) < 0 || fclose(f)) {
+		kt_check(0, "write /etc/ld.so.preload");
+		return;
+	}
+	ok = !run_child(self_trusted, NULL, &r);
+	unlink("/etc/ld.so.preload");
+	kt_check(ok && r.cpl == 0 && r.sled && r.libc_copy && r.direct >= 100 && r.imaged >= 2,
+		 "%s with the rewriter preloaded too: page at 0 (%d), libc's copy (%d), direct (%lu), segments from copies (%lu)",
+		 self_trusted, r.sled, r.libc_copy, r.direct, r.imaged);
 }
 
 static long stat_value(const char *name)
@@ -306,6 +330,7 @@ int main(int argc, char **argv)
 			 "images_mapped counted its ld.so and libc (%ld more)",
 			 stat_value("images_mapped") - before);
 		check_direct(self_trusted, "--chain", "executed by such a child");
+		preloaded();
 		check_plain("/bin/kt-images", "(user mode) from a process with the flag");
 	}
 	registration();
